@@ -1,0 +1,101 @@
+package refiner.engine.backend;
+
+import refiner.engine.tensor.Tensor;
+import refiner.loader.safetensors.TensorInfo;
+
+/**
+ * The ops the networks need, on one device. Tensors are dense and row-major. Activations are
+ * float (F32 on the CPU; the CUDA backend may hold them in F16); weights keep the dtype of the
+ * file on the CPU and are widened inside the kernels. Every op returns a new owned tensor and
+ * leaves its inputs untouched; callers close what they no longer need so buffers are reused.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name: "cpu", "cuda". */
+    String name();
+
+    // ---- memory -----------------------------------------------------------------------------
+
+    /** An owned activation tensor of the given shape; contents undefined. */
+    Tensor allocate(int... shape);
+
+    /** An owned activation tensor holding a copy of {@code data}. */
+    Tensor upload(float[] data, int... shape);
+
+    /** The elements of {@code t} as floats, in row-major order. */
+    float[] download(Tensor t);
+
+    /** A weight bound from a checkpoint tensor: zero-copy on the CPU, uploaded once elsewhere. */
+    Tensor weight(TensorInfo w);
+
+    /** Returns an owned tensor's buffer to the pool; called by {@link Tensor#close()}. */
+    void release(Tensor t);
+
+    // ---- dense layers -----------------------------------------------------------------------
+
+    /** y[..., N] = x[..., K] * w[N, K]^T + bias[N] ({@code bias} may be null). */
+    Tensor linear(Tensor x, Tensor w, Tensor bias);
+
+    /**
+     * 2-D convolution, square kernel, zero padding: x[B, C, H, W], w[O, C, k, k], bias[O] (or null)
+     * -> [B, O, (H + 2p - k) / s + 1, (W + 2p - k) / s + 1].
+     */
+    Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding);
+
+    // ---- normalisation ----------------------------------------------------------------------
+
+    /** GroupNorm over x[B, C, ...] with per-channel affine; SiLU applied after when {@code silu}. */
+    Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu);
+
+    /** LayerNorm over the last dimension with affine gamma, beta. */
+    Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps);
+
+    // ---- attention --------------------------------------------------------------------------
+
+    /**
+     * Multi-head scaled dot-product attention, softmax in fp32, scale 1/sqrt(D):
+     * q[B, Lq, H*D], k[B, Lk, H*D], v[B, Lk, H*D] -> [B, Lq, H*D]. With {@code causal}, query i
+     * sees keys 0..i only. Implementations tile it: no Lq x Lk score matrix is materialised.
+     */
+    Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal);
+
+    // ---- pointwise --------------------------------------------------------------------------
+
+    Tensor activation(Tensor x, Activation a);
+
+    /** GEGLU: x[..., 2F] split into [h, g] halves -> h * gelu(g), [..., F]. */
+    Tensor geglu(Tensor x);
+
+    /** a + b, same shape. */
+    Tensor add(Tensor a, Tensor b);
+
+    /** x[B, C, ...] + b[B, C] broadcast over the trailing dimensions. */
+    Tensor addChannels(Tensor x, Tensor b);
+
+    /** x * s. */
+    Tensor scale(Tensor x, float s);
+
+    // ---- layout -----------------------------------------------------------------------------
+
+    /** Concatenation of {@code a} and {@code b} along {@code axis}; other dimensions equal. */
+    Tensor concat(int axis, Tensor a, Tensor b);
+
+    /** x[..., start:end, ...] along {@code axis}. */
+    Tensor slice(Tensor x, int axis, int start, int end);
+
+    /** [B, C, H, W] -> [B, H*W, C]. */
+    Tensor toTokens(Tensor x);
+
+    /** [B, H*W, C] -> [B, C, H, W]. */
+    Tensor toImage(Tensor x, int height, int width);
+
+    /** Nearest-neighbour 2x upsampling of x[B, C, H, W] -> [B, C, 2H, 2W]. */
+    Tensor upsampleNearest2x(Tensor x);
+
+    /** Rows of table[V, D] at {@code ids} -> [ids.length, D]. */
+    Tensor embedding(Tensor table, int[] ids);
+
+    /** Frees pools and device resources. */
+    @Override
+    void close();
+}
