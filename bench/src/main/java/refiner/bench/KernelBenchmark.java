@@ -98,13 +98,13 @@ public class KernelBenchmark {
         return y;
     }
 
-    private static float[] random(SplittableRandom rnd, int n, double scale) {
+    static float[] random(SplittableRandom rnd, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
         return a;
     }
 
-    private static TensorInfo f16(String name, float[] v, long... shape) {
+    static TensorInfo f16(String name, float[] v, long... shape) {
         MemorySegment m = Arena.ofShared().allocate(2L * v.length, 64);
         ValueLayout.OfShort half = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < v.length; i++) m.setAtIndex(half, i, Float.floatToFloat16(v[i]));

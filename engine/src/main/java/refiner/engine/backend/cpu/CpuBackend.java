@@ -104,7 +104,7 @@ public final class CpuBackend implements Backend {
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
         Tensor y = allocate(shape);
-        gemm.multiply(m, n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, null, b);
+        gemm.multiply(m, n, k, new RowPacker(x, 0, k), HostTensors.array(x), new RowPacker(w, 0, k), data(y), 0, n, null, b);
         return y;
     }
 
