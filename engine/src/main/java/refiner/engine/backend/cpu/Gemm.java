@@ -43,14 +43,18 @@ final class Gemm {
      * {@code c[co + i * ldc + j]}; either bias may be null.
      */
     synchronized void multiply(int m, int n, int k, Packer a, Packer b, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
-        multiply(m, n, k, a, null, b, c, co, ldc, rowBias, colBias);
+        multiply(m, n, k, a, null, b, c, co, ldc, n, 0, rowBias, colBias);
     }
 
     /**
-     * As above with A given as a row-major float array {@code aRows[m, k]}, read in place by the
-     * kernel instead of being packed (only a partial last strip is packed, by {@code a}).
+     * As above, with two options. A may also be given as a row-major float array
+     * {@code aRows[m, k]}, read in place by the kernel instead of being packed (only a partial last
+     * strip is packed, by {@code a}); null packs every strip. The columns of C may be split in
+     * spans of {@code span} columns (a multiple of NR unless there is one span), span s starting
+     * at {@code c[co + s * spanStride]}: one product then covers a batch of images.
      */
-    synchronized void multiply(int m, int n, int k, Packer a, float[] aRows, Packer b, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
+    synchronized void multiply(int m, int n, int k, Packer a, float[] aRows, Packer b, float[] c, int co, int ldc,
+                               int span, int spanStride, float[] rowBias, float[] colBias) {
         int mBlocks = (m + MC - 1) / MC;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc), strips = (nc + NR - 1) / NR;
@@ -58,14 +62,14 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc), j0 = jc, k0 = pc;
                 pool.run(strips, s -> b.pack(panel, s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, k0, kc));
-                pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, k, nc, strips, j0, k0, kc, a, aRows, c, co, ldc, rowBias, colBias));
+                pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, k, nc, strips, j0, k0, kc, a, aRows, c, co, ldc, span, spanStride, rowBias, colBias));
             }
         }
     }
 
     /** One MC-row block of A against strip group {@code g} of the packed B panel. */
     private void block(int ib, int g, int groups, int m, int k, int nc, int strips, int j0, int k0, int kc,
-                       Packer a, float[] aRows, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
+                       Packer a, float[] aRows, float[] c, int co, int ldc, int span, int spanStride, float[] rowBias, float[] colBias) {
         float[] ap = blocks.get();
         int i0 = ib * MC, mc = Math.min(MC, m - i0), mStrips = (mc + MR - 1) / MR;
         for (int s = 0; s < mStrips; s++) {
@@ -75,16 +79,16 @@ final class Gemm {
         boolean first = k0 == 0;
         int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
         for (int js = s0; js < s1; js++) {
-            int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR);
+            int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = co + j / span * spanStride + j % span;
             for (int is = 0; is < mStrips; is++) {
                 int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
                 boolean direct = aRows != null && rows == MR;
                 float[] as = direct ? aRows : ap;
                 int ao = direct ? i * k + k0 : is * kc * MR, ar = direct ? k : 1, ak = direct ? 1 : MR;
                 if (rows == MR && cols == NR) {
-                    tile(kc, as, ao, ar, ak, panel, js * kc * NR, c, co + i * ldc + j, ldc, first, rowBias, i, colBias, j);
+                    tile(kc, as, ao, ar, ak, panel, js * kc * NR, c, cj + i * ldc, ldc, first, rowBias, i, colBias, j);
                 } else {
-                    edge(kc, as, ao, ar, ak, js * kc * NR, c, co + i * ldc + j, ldc, rows, cols, first, rowBias, i, colBias, j);
+                    edge(kc, as, ao, ar, ak, js * kc * NR, c, cj + i * ldc, ldc, rows, cols, first, rowBias, i, colBias, j);
                 }
             }
         }
