@@ -17,7 +17,7 @@ public final class KernelEfficiency {
     private static final String[] SHAPES = {
         "linear,2048,768,768", "linear,2048,768,6144", "linear,2048,3072,768", "linear,512,1536,12288",
         "linear,154,1280,768", "conv,2,384,64,64,384,3,1", "conv,2,768,32,32,768,3,1",
-        "conv,2,1536,16,16,1536,3,1", "conv,2,384,64,64,384,3,2"};
+        "conv,2,1536,16,16,1536,3,1", "conv,2,384,64,64,384,3,2", "attention,2,1024,1024,12", "attention,2,1024,77,12"};
 
     private KernelEfficiency() {
     }
@@ -33,8 +33,13 @@ public final class KernelEfficiency {
                 SplittableRandom rnd = new SplittableRandom(42);
                 Tensor x, w;
                 long flops;
-                boolean conv = p[0].equals("conv");
-                if (conv) {
+                String kind = p[0];
+                if (kind.equals("attention")) {
+                    int b = d[0], lq = d[1], lk = d[2], heads = d[3];
+                    x = be.upload(KernelBenchmark.random(rnd, b * lq * heads * 64, 1), b, lq, heads * 64);
+                    w = be.upload(KernelBenchmark.random(rnd, b * lk * heads * 64, 1), b, lk, heads * 64);
+                    flops = 4L * b * heads * lq * lk * 64;
+                } else if (kind.equals("conv")) {
                     int b = d[0], c = d[1], h = d[2], wd = d[3], o = d[4], k = d[5], s = d[6];
                     x = be.upload(KernelBenchmark.random(rnd, b * c * h * wd, 1), b, c, h, wd);
                     w = be.weight(KernelBenchmark.f16("w", KernelBenchmark.random(rnd, o * c * k * k, 0.05), o, c, k, k));
@@ -48,7 +53,11 @@ public final class KernelEfficiency {
                 double best = 0, peak = 0;
                 for (int r = 0; r < reps; r++) {
                     long t0 = CPU.getCurrentThreadCpuTime();
-                    Tensor y = conv ? be.conv2d(x, w, null, d[6], d[5] / 2) : be.linear(x, w, null);
+                    Tensor y = switch (kind) {
+                        case "attention" -> be.attention(x, w, w, d[3], false);
+                        case "conv" -> be.conv2d(x, w, null, d[6], d[5] / 2);
+                        default -> be.linear(x, w, null);
+                    };
                     long t1 = CPU.getCurrentThreadCpuTime();
                     y.close();
                     best = Math.max(best, flops / (double) (t1 - t0));

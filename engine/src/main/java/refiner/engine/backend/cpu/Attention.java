@@ -27,7 +27,7 @@ final class Attention {
     private Scratch scratch(int d) {
         Scratch s = scratch.get();
         if (s == null || s.q.length < ROWS * d) {
-            int dp = (d + L - 1) / L * L;
+            int dp = width(d);
             s = new Scratch(new float[ROWS * KEYS], new float[ROWS * dp], new float[ROWS * d]);
             scratch.set(s);
         }
@@ -58,13 +58,18 @@ final class Attention {
         });
     }
 
+    /** Row width of the output accumulators: D rounded up to two vectors. */
+    private static int width(int d) {
+        return (d + 2 * L - 1) / (2 * L) * 2 * L;
+    }
+
     static int padded(int lk) {
         return (lk + KEYS - 1) / KEYS * KEYS;
     }
 
     private static void tile(Scratch s, float[] q, float[] v, float[] out, float[] kt, int ktBase, int n, int h,
                              int i0, int lq, int lk, int lkp, int e, int d, float scale, boolean causal) {
-        int rows = Math.min(ROWS, lq - i0), dp = (d + L - 1) / L * L;
+        int rows = Math.min(ROWS, lq - i0), dp = width(d);
         float[] qs = s.q, p = s.p, o = s.o;
         for (int r = 0; r < ROWS; r++) {
             for (int c = 0; c < d; c++) qs[r * d + c] = r < rows ? q[(n * lq + i0 + r) * e + h * d + c] * scale : 0f;
@@ -82,22 +87,11 @@ final class Attention {
                     Arrays.fill(p, r * KEYS, (r + 1) * KEYS, 0f);
                     continue;
                 }
-                FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-                for (int c = 0; c < KEYS; c += L) {
-                    mx = mx.max(FloatVector.fromArray(S, p, r * KEYS + c, S.indexInRange(c, limit)).blend(Float.NEGATIVE_INFINITY, S.indexInRange(c, limit).not()));
-                }
-                float m = Math.max(max[r], mx.reduceLanes(VectorOperators.MAX));
+                float m = Math.max(max[r], rowMax(p, r * KEYS, limit));
                 float alpha = (float) Math.exp(max[r] - m);
                 max[r] = m;
-                FloatVector acc = FloatVector.zero(S);
-                for (int c = 0; c < KEYS; c += L) {
-                    VectorMask<Float> in = S.indexInRange(c, limit);
-                    FloatVector diff = FloatVector.fromArray(S, p, r * KEYS + c).sub(m);
-                    FloatVector w = diff.max(-80f).lanewise(VectorOperators.EXP).blend(0f, diff.lt(-80f).or(in.not()));
-                    w.intoArray(p, r * KEYS + c);
-                    acc = acc.add(w);
-                }
-                sum[r] = sum[r] * alpha + acc.reduceLanes(VectorOperators.ADD);
+                float rowSum = exponentiate(p, r * KEYS, limit, m);
+                sum[r] = sum[r] * alpha + rowSum;
                 if (alpha != 1f) {
                     for (int c = 0; c < dp; c += L) FloatVector.fromArray(S, o, r * dp + c).mul(alpha).intoArray(o, r * dp + c);
                 }
@@ -112,6 +106,39 @@ final class Attention {
                 FloatVector.fromArray(S, o, r * dp + c, m).mul(inv).intoArray(out, oo + c, m);
             }
         }
+    }
+
+    /** Largest of p[o, o + limit). */
+    private static float rowMax(float[] p, int o, int limit) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int c = 0;
+        for (int bound = S.loopBound(limit); c < bound; c += L) mx = mx.max(FloatVector.fromArray(S, p, o + c));
+        float m = mx.reduceLanes(VectorOperators.MAX);
+        for (; c < limit; c++) m = Math.max(m, p[o + c]);
+        return m;
+    }
+
+    /**
+     * p[o + j] = exp(p[o + j] - m) for j < limit and 0 up to KEYS; returns their sum. Arguments
+     * below -80 give 0, so no denormal is produced.
+     */
+    private static float exponentiate(float[] p, int o, int limit, float m) {
+        FloatVector acc = FloatVector.zero(S);
+        int c = 0;
+        for (int bound = S.loopBound(limit); c < bound; c += L) {
+            FloatVector diff = FloatVector.fromArray(S, p, o + c).sub(m);
+            FloatVector w = diff.max(-80f).lanewise(VectorOperators.EXP).blend(0f, diff.lt(-80f));
+            w.intoArray(p, o + c);
+            acc = acc.add(w);
+        }
+        float total = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < limit; c++) {
+            float diff = p[o + c] - m;
+            p[o + c] = diff < -80f ? 0f : (float) Math.exp(diff);
+            total += p[o + c];
+        }
+        for (; c < KEYS; c++) p[o + c] = 0f;
+        return total;
     }
 
     /** p[r, j] = q_r . k_(j0 + j) for the four query rows and one chunk of keys. */
@@ -138,20 +165,28 @@ final class Attention {
         s30.intoArray(p, 3 * KEYS); s31.intoArray(p, 3 * KEYS + L); s32.intoArray(p, 3 * KEYS + 2 * L); s33.intoArray(p, 3 * KEYS + 3 * L);
     }
 
-    /** o[r, :] += sum_j p[r, j] v_(j0 + j) over the chunk's valid keys. */
+    /**
+     * o[r, :] += sum_j p[r, j] v_(j0 + j) over the chunk's valid keys, two vectors of the head
+     * dimension at a time so that eight independent accumulator chains hide the FMA latency.
+     */
     private static void accumulate(float[] p, float[] v, float[] o, int n, int h, int j0, int valid, int lk, int e, int d, int dp) {
-        for (int c = 0; c < d; c += L) {
-            VectorMask<Float> m = S.indexInRange(c, d);
+        for (int c = 0; c < d; c += 2 * L) {
+            VectorMask<Float> m = S.indexInRange(c, d), m2 = S.indexInRange(c + L, d);
             FloatVector o0 = FloatVector.fromArray(S, o, c), o1 = FloatVector.fromArray(S, o, dp + c);
             FloatVector o2 = FloatVector.fromArray(S, o, 2 * dp + c), o3 = FloatVector.fromArray(S, o, 3 * dp + c);
+            FloatVector u0 = FloatVector.fromArray(S, o, c + L), u1 = FloatVector.fromArray(S, o, dp + c + L);
+            FloatVector u2 = FloatVector.fromArray(S, o, 2 * dp + c + L), u3 = FloatVector.fromArray(S, o, 3 * dp + c + L);
             for (int j = 0, vo = (n * lk + j0) * e + h * d + c; j < valid; j++, vo += e) {
-                FloatVector vv = FloatVector.fromArray(S, v, vo, m);
-                o0 = vv.fma(FloatVector.broadcast(S, p[j]), o0);
-                o1 = vv.fma(FloatVector.broadcast(S, p[KEYS + j]), o1);
-                o2 = vv.fma(FloatVector.broadcast(S, p[2 * KEYS + j]), o2);
-                o3 = vv.fma(FloatVector.broadcast(S, p[3 * KEYS + j]), o3);
+                FloatVector va = FloatVector.fromArray(S, v, vo, m), vb = FloatVector.fromArray(S, v, vo + L, m2);
+                FloatVector p0 = FloatVector.broadcast(S, p[j]), p1 = FloatVector.broadcast(S, p[KEYS + j]);
+                FloatVector p2 = FloatVector.broadcast(S, p[2 * KEYS + j]), p3 = FloatVector.broadcast(S, p[3 * KEYS + j]);
+                o0 = va.fma(p0, o0); u0 = vb.fma(p0, u0);
+                o1 = va.fma(p1, o1); u1 = vb.fma(p1, u1);
+                o2 = va.fma(p2, o2); u2 = vb.fma(p2, u2);
+                o3 = va.fma(p3, o3); u3 = vb.fma(p3, u3);
             }
             o0.intoArray(o, c); o1.intoArray(o, dp + c); o2.intoArray(o, 2 * dp + c); o3.intoArray(o, 3 * dp + c);
+            u0.intoArray(o, c + L); u1.intoArray(o, dp + c + L); u2.intoArray(o, 2 * dp + c + L); u3.intoArray(o, 3 * dp + c + L);
         }
     }
 }
