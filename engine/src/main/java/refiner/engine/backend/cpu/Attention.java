@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Tiled multi-head attention with an online softmax: for each tile of {@link #ROWS} queries the
  * keys are visited in chunks of {@link #KEYS}; scores, running max and running sum stay per tile,
- * so no Lq x Lk matrix exists. K is first packed per head as K^T[D, Lk] for unit-stride score
- * vectors; V is read in place.
+ * so no Lq x Lk matrix exists. K and V are first repacked per head (K transposed, in key chunks)
+ * so that both are read with unit stride.
  */
 final class Attention {
     private static final int L = S.length();
@@ -36,16 +36,20 @@ final class Attention {
 
     /**
      * out[b, i, h*D + t] = softmax_j(q_i . k_j / sqrt D) v_j for q[B, Lq, E], k, v[B, Lk, E],
-     * E = heads * D; {@code kt} receives K^T per (b, h) and must hold B * E * Lkp floats.
+     * E = heads * D. {@code kt} receives K^T per (b, h) and key chunk as [D, KEYS] blocks, and
+     * {@code vh} V per (b, h) as [Lk, D], so the kernels read both with unit stride; each must
+     * hold {@link #scratchSize} floats.
      */
-    void run(WorkerPool pool, float[] q, float[] k, float[] v, float[] out, float[] kt,
+    void run(WorkerPool pool, float[] q, float[] k, float[] v, float[] out, float[] kt, float[] vh,
              int batch, int lq, int lk, int heads, int d, boolean causal) {
         int e = heads * d, lkp = padded(lk);
         pool.run(batch * heads, t -> {
             int n = t / heads, h = t % heads, base = t * d * lkp;
             for (int j = 0; j < lkp; j++) {
-                for (int c = 0; c < d; c++) kt[base + c * lkp + j] = j < lk ? k[(n * lk + j) * e + h * d + c] : 0f;
+                int at = base + j / KEYS * d * KEYS + j % KEYS;
+                for (int c = 0; c < d; c++) kt[at + c * KEYS] = j < lk ? k[(n * lk + j) * e + h * d + c] : 0f;
             }
+            for (int j = 0; j < lk; j++) System.arraycopy(v, (n * lk + j) * e + h * d, vh, t * lk * d + j * d, d);
         });
         int tiles = (lq + ROWS - 1) / ROWS, groups = (tiles + TILES_PER_TASK - 1) / TILES_PER_TASK;
         float scale = (float) (1 / Math.sqrt(d));
@@ -53,7 +57,7 @@ final class Attention {
             int bh = t / groups, g = t % groups, n = bh / heads, h = bh % heads;
             Scratch s = scratch(d);
             for (int tile = g * TILES_PER_TASK; tile < Math.min(tiles, (g + 1) * TILES_PER_TASK); tile++) {
-                tile(s, q, v, out, kt, bh * d * lkp, n, h, tile * ROWS, lq, lk, lkp, e, d, scale, causal);
+                tile(s, q, vh, bh * lk * d, out, kt, bh * d * lkp, n, h, tile * ROWS, lq, lk, e, d, scale, causal);
             }
         });
     }
@@ -67,8 +71,13 @@ final class Attention {
         return (lk + KEYS - 1) / KEYS * KEYS;
     }
 
-    private static void tile(Scratch s, float[] q, float[] v, float[] out, float[] kt, int ktBase, int n, int h,
-                             int i0, int lq, int lk, int lkp, int e, int d, float scale, boolean causal) {
+    /** Floats needed by each of the K^T and V scratch buffers. */
+    static int scratchSize(int batch, int lk, int e) {
+        return batch * e * padded(lk);
+    }
+
+    private static void tile(Scratch s, float[] q, float[] vh, int vBase, float[] out, float[] kt, int ktBase, int n, int h,
+                             int i0, int lq, int lk, int e, int d, float scale, boolean causal) {
         int rows = Math.min(ROWS, lq - i0), dp = width(d);
         float[] qs = s.q, p = s.p, o = s.o;
         for (int r = 0; r < ROWS; r++) {
@@ -79,7 +88,7 @@ final class Attention {
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         int keys = causal ? Math.min(lk, i0 + rows) : lk;
         for (int j0 = 0; j0 < keys; j0 += KEYS) {
-            scores(qs, kt, ktBase + j0, lkp, d, p);
+            scores(qs, kt, ktBase + j0 * d, d, p);
             int valid = Math.min(KEYS, keys - j0);
             for (int r = 0; r < ROWS; r++) {
                 int limit = causal ? Math.min(valid, i0 + r + 1 - j0) : valid;
@@ -96,7 +105,7 @@ final class Attention {
                     for (int c = 0; c < dp; c += L) FloatVector.fromArray(S, o, r * dp + c).mul(alpha).intoArray(o, r * dp + c);
                 }
             }
-            accumulate(p, v, o, n, h, j0, valid, lk, e, d, dp);
+            accumulate(p, vh, vBase + j0 * d, o, valid, d, dp);
         }
         for (int r = 0; r < rows; r++) {
             float inv = 1 / sum[r];
@@ -142,12 +151,13 @@ final class Attention {
     }
 
     /** p[r, j] = q_r . k_(j0 + j) for the four query rows and one chunk of keys. */
-    private static void scores(float[] qs, float[] kt, int kb, int lkp, int d, float[] p) {
+    private static void scores(float[] qs, float[] kt, int kb, int d, float[] p) {
         FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-        for (int c = 0, ko = kb; c < d; c++, ko += lkp) {
+        for (int c = 0; c < d; c++) {
+            int ko = kb + c * KEYS;
             FloatVector k0 = FloatVector.fromArray(S, kt, ko), k1 = FloatVector.fromArray(S, kt, ko + L);
             FloatVector k2 = FloatVector.fromArray(S, kt, ko + 2 * L), k3 = FloatVector.fromArray(S, kt, ko + 3 * L);
             FloatVector a = FloatVector.broadcast(S, qs[c]);
@@ -169,21 +179,22 @@ final class Attention {
      * o[r, :] += sum_j p[r, j] v_(j0 + j) over the chunk's valid keys, two vectors of the head
      * dimension at a time so that eight independent accumulator chains hide the FMA latency.
      */
-    private static void accumulate(float[] p, float[] v, float[] o, int n, int h, int j0, int valid, int lk, int e, int d, int dp) {
+    private static void accumulate(float[] p, float[] vh, int vb, float[] o, int valid, int d, int dp) {
         for (int c = 0; c < d; c += 2 * L) {
             VectorMask<Float> m = S.indexInRange(c, d), m2 = S.indexInRange(c + L, d);
             FloatVector o0 = FloatVector.fromArray(S, o, c), o1 = FloatVector.fromArray(S, o, dp + c);
             FloatVector o2 = FloatVector.fromArray(S, o, 2 * dp + c), o3 = FloatVector.fromArray(S, o, 3 * dp + c);
             FloatVector u0 = FloatVector.fromArray(S, o, c + L), u1 = FloatVector.fromArray(S, o, dp + c + L);
             FloatVector u2 = FloatVector.fromArray(S, o, 2 * dp + c + L), u3 = FloatVector.fromArray(S, o, 3 * dp + c + L);
-            for (int j = 0, vo = (n * lk + j0) * e + h * d + c; j < valid; j++, vo += e) {
-                FloatVector va = FloatVector.fromArray(S, v, vo, m), vb = FloatVector.fromArray(S, v, vo + L, m2);
+            for (int j = 0; j < valid; j++) {
+                int vo = vb + j * d + c;
+                FloatVector va = FloatVector.fromArray(S, vh, vo, m), vc = FloatVector.fromArray(S, vh, vo + L, m2);
                 FloatVector p0 = FloatVector.broadcast(S, p[j]), p1 = FloatVector.broadcast(S, p[KEYS + j]);
                 FloatVector p2 = FloatVector.broadcast(S, p[2 * KEYS + j]), p3 = FloatVector.broadcast(S, p[3 * KEYS + j]);
-                o0 = va.fma(p0, o0); u0 = vb.fma(p0, u0);
-                o1 = va.fma(p1, o1); u1 = vb.fma(p1, u1);
-                o2 = va.fma(p2, o2); u2 = vb.fma(p2, u2);
-                o3 = va.fma(p3, o3); u3 = vb.fma(p3, u3);
+                o0 = va.fma(p0, o0); u0 = vc.fma(p0, u0);
+                o1 = va.fma(p1, o1); u1 = vc.fma(p1, u1);
+                o2 = va.fma(p2, o2); u2 = vc.fma(p2, u2);
+                o3 = va.fma(p3, o3); u3 = vc.fma(p3, u3);
             }
             o0.intoArray(o, c); o1.intoArray(o, dp + c); o2.intoArray(o, 2 * dp + c); o3.intoArray(o, 3 * dp + c);
             u0.intoArray(o, c + L); u1.intoArray(o, dp + c + L); u2.intoArray(o, 2 * dp + c + L); u3.intoArray(o, 3 * dp + c + L);

@@ -175,8 +175,9 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + ", " + heads + " heads");
         }
         Tensor y = allocate(b, lq, e);
-        try (Tensor kt = allocate(b * e * Attention.padded(lk))) {
-            attention.run(pool, data(q), data(k), data(v), data(y), data(kt), b, lq, lk, heads, e / heads, causal);
+        int scratch = Attention.scratchSize(b, lk, e);
+        try (Tensor kt = allocate(scratch); Tensor vh = allocate(scratch)) {
+            attention.run(pool, data(q), data(k), data(v), data(y), data(kt), data(vh), b, lq, lk, heads, e / heads, causal);
         }
         return y;
     }
