@@ -30,8 +30,8 @@ import refiner.loader.safetensors.TensorInfo;
  * latent 64 x 64) with fp16 weights in native memory, as a mapped checkpoint holds them. The
  * backend runs on all cores; the {@code flops} rate is GFLOP/s.
  *
- * <p>Shapes: {@code linear,M,K,N} is x[M, K] W[N, K]^T; {@code conv,B,C,H,W,O,k,s} is a k x k
- * convolution with padding k / 2 and stride s; {@code attention,B,Lq,Lk,H} is attention with H
+ * <p>Shapes: {@code linear:M:K:N} is x[M, K] W[N, K]^T; {@code conv:B:C:H:W:O:k:s} is a k x k
+ * convolution with padding k / 2 and stride s; {@code attention:B:Lq:Lk:H} is attention with H
  * heads of 64 (4 B H Lq Lk 64 flops, the exponentials not counted).
  */
 @BenchmarkMode(Mode.Throughput)
@@ -44,17 +44,17 @@ import refiner.loader.safetensors.TensorInfo;
 public class KernelBenchmark {
 
     @Param({
-        "linear,2048,768,768",      // level 1 attention q/k/v/out and proj_in/out
-        "linear,2048,768,6144",     // level 1 GEGLU proj
-        "linear,2048,3072,768",     // level 1 feed-forward out
-        "linear,512,1536,12288",    // level 2 GEGLU proj
-        "linear,154,1280,768",      // level 1 cross-attention k/v from the text states
-        "conv,2,384,64,64,384,3,1", // level 0 resnet conv
-        "conv,2,768,32,32,768,3,1", // level 1 resnet conv
-        "conv,2,1536,16,16,1536,3,1", // level 2 resnet conv
-        "conv,2,384,64,64,384,3,2", // level 0 downsampler
-        "attention,2,1024,1024,12", // level 1 self-attention, head dim 64
-        "attention,2,1024,77,12"    // level 1 cross-attention
+        "linear:2048:768:768",      // level 1 attention q/k/v/out and proj_in/out
+        "linear:2048:768:6144",     // level 1 GEGLU proj
+        "linear:2048:3072:768",     // level 1 feed-forward out
+        "linear:512:1536:12288",    // level 2 GEGLU proj
+        "linear:154:1280:768",      // level 1 cross-attention k/v from the text states
+        "conv:2:384:64:64:384:3:1", // level 0 resnet conv
+        "conv:2:768:32:32:768:3:1", // level 1 resnet conv
+        "conv:2:1536:16:16:1536:3:1", // level 2 resnet conv
+        "conv:2:384:64:64:384:3:2", // level 0 downsampler
+        "attention:2:1024:1024:12", // level 1 self-attention, head dim 64
+        "attention:2:1024:77:12"    // level 1 cross-attention
     })
     public String shape;
 
@@ -69,7 +69,7 @@ public class KernelBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String[] p = shape.split(",");
+        String[] p = shape.split(":");
         int[] d = new int[p.length - 1];
         for (int i = 1; i < p.length; i++) d[i - 1] = Integer.parseInt(p[i]);
         backend = new CpuBackend();

@@ -15,9 +15,9 @@ import refiner.engine.tensor.Tensor;
 public final class KernelEfficiency {
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
     private static final String[] SHAPES = {
-        "linear,2048,768,768", "linear,2048,768,6144", "linear,2048,3072,768", "linear,512,1536,12288",
-        "linear,154,1280,768", "conv,2,384,64,64,384,3,1", "conv,2,768,32,32,768,3,1",
-        "conv,2,1536,16,16,1536,3,1", "conv,2,384,64,64,384,3,2", "attention,2,1024,1024,12", "attention,2,1024,77,12"};
+        "linear:2048:768:768", "linear:2048:768:6144", "linear:2048:3072:768", "linear:512:1536:12288",
+        "linear:154:1280:768", "conv:2:384:64:64:384:3:1", "conv:2:768:32:32:768:3:1",
+        "conv:2:1536:16:16:1536:3:1", "conv:2:384:64:64:384:3:2", "attention:2:1024:1024:12", "attention:2:1024:77:12"};
 
     private KernelEfficiency() {
     }
@@ -27,7 +27,7 @@ public final class KernelEfficiency {
         System.out.printf("%-30s %10s %10s %8s%n", "shape", "GFLOP/cpu-s", "peak", "fraction");
         try (CpuBackend be = new CpuBackend(1)) {
             for (String shape : SHAPES) {
-                String[] p = shape.split(",");
+                String[] p = shape.split(":");
                 int[] d = new int[p.length - 1];
                 for (int i = 1; i < p.length; i++) d[i - 1] = Integer.parseInt(p[i]);
                 SplittableRandom rnd = new SplittableRandom(42);
