@@ -6,9 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Blocked, packed single-precision matrix product C[M, N] = A[M, K] B[K, N] (+ row or column bias)
- * in the layout of the classic Goto scheme: a KC x NC panel of B is packed once, shared by all
- * threads and kept in L2; each thread packs MC x KC blocks of A and runs an MR x NR register-tiled
- * kernel over them. The operands are supplied by {@link Packer}s, which widen weights and gather
+ * in the manner of the Goto scheme: a K x NC panel of B is packed once and shared by all threads;
+ * each thread takes MC-row blocks of A and, KC at a time, runs an MR x NR register-tiled kernel
+ * over them. The operands are supplied by {@link Packer}s, which widen weights and gather
  * image patches while packing, so neither side is ever materialised in fp32 whole.
  */
 final class Gemm {
@@ -19,6 +19,8 @@ final class Gemm {
     static final int KC = 256;
     static final int MC = 24;
     static final int NC = 1024;
+    /** Most floats the packed B columns may take: K x NC, with NC narrowed for long K. */
+    private static final int PANEL = 1 << 23;
 
     /** Packs one strip of an operand: {@code width} rows of A or columns of B over a range of K. */
     interface Packer {
@@ -30,7 +32,7 @@ final class Gemm {
     }
 
     private final WorkerPool pool;
-    private final float[] panel = new float[KC * NC];
+    private float[] panel = new float[0];
     private final ThreadLocal<float[]> blocks = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private final ThreadLocal<float[]> edges = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
@@ -52,43 +54,53 @@ final class Gemm {
      * strip is packed, by {@code a}); null packs every strip. The columns of C may be split in
      * spans of {@code span} columns (a multiple of NR unless there is one span), span s starting
      * at {@code c[co + s * spanStride]}: one product then covers a batch of images.
+     *
+     * <p>Each column block of B is packed whole (all of K) before the row blocks run, so a product
+     * has two barriers per column block: a thread the system preempts delays one small task, not
+     * every K step.
      */
     synchronized void multiply(int m, int n, int k, Packer a, float[] aRows, Packer b, float[] c, int co, int ldc,
                                int span, int spanStride, float[] rowBias, float[] colBias) {
-        int mBlocks = (m + MC - 1) / MC;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc), strips = (nc + NR - 1) / NR;
+        int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC;
+        int ncMax = Math.clamp(PANEL / Math.max(1, k) / NR * NR, NR, NC);
+        if (panel.length < k * ncMax) panel = new float[k * ncMax];
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc), strips = (nc + NR - 1) / NR, j0 = jc;
             int groups = Math.clamp((2L * pool.threads() + mBlocks - 1) / mBlocks, 1, strips);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc), j0 = jc, k0 = pc;
-                pool.run(strips, s -> b.pack(panel, s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, k0, kc));
-                pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, k, nc, strips, j0, k0, kc, a, aRows, c, co, ldc, span, spanStride, rowBias, colBias));
-            }
+            pool.run(kBlocks * strips, t -> {
+                int pc = t / strips * KC, s = t % strips, kc = Math.min(KC, k - pc);
+                b.pack(panel, pc * ncMax + s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, pc, kc);
+            });
+            pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, k, nc, ncMax, strips, j0, a, aRows, c, co, ldc, span, spanStride, rowBias, colBias));
         }
     }
 
-    /** One MC-row block of A against strip group {@code g} of the packed B panel. */
-    private void block(int ib, int g, int groups, int m, int k, int nc, int strips, int j0, int k0, int kc,
+    /** One MC-row block of A, over all of K, against strip group {@code g} of the packed B columns. */
+    private void block(int ib, int g, int groups, int m, int k, int nc, int ncMax, int strips, int j0,
                        Packer a, float[] aRows, float[] c, int co, int ldc, int span, int spanStride, float[] rowBias, float[] colBias) {
         float[] ap = blocks.get();
         int i0 = ib * MC, mc = Math.min(MC, m - i0), mStrips = (mc + MR - 1) / MR;
-        for (int s = 0; s < mStrips; s++) {
-            int rows = Math.min(MR, mc - s * MR);
-            if (aRows == null || rows < MR) a.pack(ap, s * kc * MR, i0 + s * MR, rows, MR, k0, kc);
-        }
-        boolean first = k0 == 0;
         int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
-        for (int js = s0; js < s1; js++) {
-            int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = co + j / span * spanStride + j % span;
-            for (int is = 0; is < mStrips; is++) {
-                int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
-                boolean direct = aRows != null && rows == MR;
-                float[] as = direct ? aRows : ap;
-                int ao = direct ? i * k + k0 : is * kc * MR, ar = direct ? k : 1, ak = direct ? 1 : MR;
-                if (rows == MR && cols == NR) {
-                    tile(kc, as, ao, ar, ak, panel, js * kc * NR, c, cj + i * ldc, ldc, first, rowBias, i, colBias, j);
-                } else {
-                    edge(kc, as, ao, ar, ak, js * kc * NR, c, cj + i * ldc, ldc, rows, cols, first, rowBias, i, colBias, j);
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            boolean first = k0 == 0;
+            for (int s = 0; s < mStrips; s++) {
+                int rows = Math.min(MR, mc - s * MR);
+                if (aRows == null || rows < MR) a.pack(ap, s * kc * MR, i0 + s * MR, rows, MR, k0, kc);
+            }
+            for (int js = s0; js < s1; js++) {
+                int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = co + j / span * spanStride + j % span;
+                int bo = k0 * ncMax + js * kc * NR;
+                for (int is = 0; is < mStrips; is++) {
+                    int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
+                    boolean direct = aRows != null && rows == MR;
+                    float[] as = direct ? aRows : ap;
+                    int ao = direct ? i * k + k0 : is * kc * MR, ar = direct ? k : 1, ak = direct ? 1 : MR;
+                    if (rows == MR && cols == NR) {
+                        tile(kc, as, ao, ar, ak, panel, bo, c, cj + i * ldc, ldc, first, rowBias, i, colBias, j);
+                    } else {
+                        edge(kc, as, ao, ar, ak, bo, c, cj + i * ldc, ldc, rows, cols, first, rowBias, i, colBias, j);
+                    }
                 }
             }
         }
