@@ -383,32 +383,36 @@ public final class ReferenceBackend implements Backend {
 
     // ---- erf in double ------------------------------------------------------------------------
 
-    /** Exact GELU: x / 2 * (1 + erf(x / sqrt 2)). */
+    /** Exact GELU: x / 2 * erfc(-x / sqrt 2), which keeps its relative accuracy for x << 0. */
     static double gelu(double x) {
-        return 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+        return 0.5 * x * erfc(-x / Math.sqrt(2));
     }
 
     /**
-     * erf to about 1e-15: the Maclaurin series below |x| = 2.5, the continued fraction of erfc
-     * above it.
+     * erf to about 1e-15: the Maclaurin series below |x| = 2.5, 1 - erfc above it.
      */
     public static double erf(double x) {
         double a = Math.abs(x);
-        double r;
-        if (a < 2.5) {
-            double term = a, sum = a, x2 = a * a;
-            for (int n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-                term *= -x2 / n;
-                sum += term / (2 * n + 1);
-            }
-            r = 2 / Math.sqrt(Math.PI) * sum;
-        } else if (a < 6) {
-            double f = a;
-            for (int n = 80; n >= 1; n--) f = a + (n / 2.0) / f;
-            r = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
-        } else {
-            r = 1;
-        }
+        double r = a < 2.5 ? series(a) : 1 - erfc(a);
         return Math.copySign(r, x);
+    }
+
+    /** erfc(x) = 1 - erf(x), by its continued fraction for x >= 2.5 so the tail keeps full precision. */
+    public static double erfc(double x) {
+        if (x < 0) return 2 - erfc(-x);
+        if (x < 2.5) return 1 - series(x);
+        double f = x;
+        for (int n = 80; n >= 1; n--) f = x + (n / 2.0) / f;
+        return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+    }
+
+    /** erf(a) for 0 <= a < 2.5 by its Maclaurin series. */
+    private static double series(double a) {
+        double term = a, sum = a, x2 = a * a;
+        for (int n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+            term *= -x2 / n;
+            sum += term / (2 * n + 1);
+        }
+        return 2 / Math.sqrt(Math.PI) * sum;
     }
 }

@@ -26,6 +26,13 @@ class ReferenceBackendTest {
     }
 
     @Test
+    void erfcKeepsItsTail() {
+        double[][] table = {{-1, 1.8427007929497149}, {0.5, 0.4795001221869535}, {3, 2.209049699858544e-05},
+            {5, 1.5374597944280349e-12}, {10, 2.088487583762545e-45}};
+        for (double[] r : table) assertEquals(r[1], ReferenceBackend.erfc(r[0]), 1e-14 * r[1], "erfc(" + r[0] + ")");
+    }
+
+    @Test
     void linearWithF16AndBf16Weights() {
         Tensor x = be.upload(new float[] {1, 2}, 1, 2);
         float[] wv = {1, 0, 0, 1, 1.5f, 1};
