@@ -21,6 +21,8 @@ final class Gemm {
     static final int NC = 1024;
     /** Most floats the packed B columns may take: K x NC, with NC narrowed for long K. */
     private static final int PANEL = 1 << 23;
+    /** MC-row blocks of A per task. */
+    private static final int BLOCKS_PER_TASK = 4;
 
     /** Packs one strip of an operand: {@code width} rows of A or columns of B over a range of K. */
     interface Packer {
@@ -61,45 +63,52 @@ final class Gemm {
      */
     synchronized void multiply(int m, int n, int k, Packer a, float[] aRows, Packer b, float[] c, int co, int ldc,
                                int span, int spanStride, float[] rowBias, float[] colBias) {
-        int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC;
+        int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC, tasks = (mBlocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
         int ncMax = Math.clamp(PANEL / Math.max(1, k) / NR * NR, NR, NC);
         if (panel.length < k * ncMax) panel = new float[k * ncMax];
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc), strips = (nc + NR - 1) / NR, j0 = jc;
-            int groups = Math.clamp((2L * pool.threads() + mBlocks - 1) / mBlocks, 1, strips);
+            int groups = Math.clamp((2L * pool.threads() + tasks - 1) / tasks, 1, strips);
             pool.run(kBlocks * strips, t -> {
                 int pc = t / strips * KC, s = t % strips, kc = Math.min(KC, k - pc);
                 b.pack(panel, pc * ncMax + s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, pc, kc);
             });
-            pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, k, nc, ncMax, strips, j0, a, aRows, c, co, ldc, span, spanStride, rowBias, colBias));
+            pool.run(tasks * groups, t -> rowBlocks(t / groups, t % groups, groups, m, k, nc, ncMax, strips, j0, a, aRows, c, co, ldc, span, spanStride, rowBias, colBias));
         }
     }
 
-    /** One MC-row block of A, over all of K, against strip group {@code g} of the packed B columns. */
-    private void block(int ib, int g, int groups, int m, int k, int nc, int ncMax, int strips, int j0,
-                       Packer a, float[] aRows, float[] c, int co, int ldc, int span, int spanStride, float[] rowBias, float[] colBias) {
+    /**
+     * Row blocks {@code [tb * BLOCKS_PER_TASK, ...)} of A, over all of K, against strip group
+     * {@code g} of the packed B columns; each KC slice of B serves all the task's blocks while it
+     * is in L2.
+     */
+    private void rowBlocks(int tb, int g, int groups, int m, int k, int nc, int ncMax, int strips, int j0,
+                           Packer a, float[] aRows, float[] c, int co, int ldc, int span, int spanStride, float[] rowBias, float[] colBias) {
         float[] ap = blocks.get();
-        int i0 = ib * MC, mc = Math.min(MC, m - i0), mStrips = (mc + MR - 1) / MR;
         int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
+        int ib1 = Math.min((m + MC - 1) / MC, (tb + 1) * BLOCKS_PER_TASK);
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             boolean first = k0 == 0;
-            for (int s = 0; s < mStrips; s++) {
-                int rows = Math.min(MR, mc - s * MR);
-                if (aRows == null || rows < MR) a.pack(ap, s * kc * MR, i0 + s * MR, rows, MR, k0, kc);
-            }
-            for (int js = s0; js < s1; js++) {
-                int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = co + j / span * spanStride + j % span;
-                int bo = k0 * ncMax + js * kc * NR;
-                for (int is = 0; is < mStrips; is++) {
-                    int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
-                    boolean direct = aRows != null && rows == MR;
-                    float[] as = direct ? aRows : ap;
-                    int ao = direct ? i * k + k0 : is * kc * MR, ar = direct ? k : 1, ak = direct ? 1 : MR;
-                    if (rows == MR && cols == NR) {
-                        tile(kc, as, ao, ar, ak, panel, bo, c, cj + i * ldc, ldc, first, rowBias, i, colBias, j);
-                    } else {
-                        edge(kc, as, ao, ar, ak, bo, c, cj + i * ldc, ldc, rows, cols, first, rowBias, i, colBias, j);
+            for (int ib = tb * BLOCKS_PER_TASK; ib < ib1; ib++) {
+                int i0 = ib * MC, mc = Math.min(MC, m - i0), mStrips = (mc + MR - 1) / MR;
+                for (int s = 0; s < mStrips; s++) {
+                    int rows = Math.min(MR, mc - s * MR);
+                    if (aRows == null || rows < MR) a.pack(ap, s * kc * MR, i0 + s * MR, rows, MR, k0, kc);
+                }
+                for (int js = s0; js < s1; js++) {
+                    int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = co + j / span * spanStride + j % span;
+                    int bo = k0 * ncMax + js * kc * NR;
+                    for (int is = 0; is < mStrips; is++) {
+                        int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
+                        boolean direct = aRows != null && rows == MR;
+                        float[] as = direct ? aRows : ap;
+                        int ao = direct ? i * k + k0 : is * kc * MR, ar = direct ? k : 1, ak = direct ? 1 : MR;
+                        if (rows == MR && cols == NR) {
+                            tile(kc, as, ao, ar, ak, panel, bo, c, cj + i * ldc, ldc, first, rowBias, i, colBias, j);
+                        } else {
+                            edge(kc, as, ao, ar, ak, bo, c, cj + i * ldc, ldc, rows, cols, first, rowBias, i, colBias, j);
+                        }
                     }
                 }
             }
