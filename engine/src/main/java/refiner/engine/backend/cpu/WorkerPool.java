@@ -57,12 +57,16 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /** Runs {@code body.accept(i)} for every i in [0, tasks) across the pool; returns when all are done. */
-    synchronized void run(int tasks, IntConsumer body) {
+    void run(int tasks, IntConsumer body) {
         if (tasks <= 0) return;
         if (tasks == 1 || workers.length == 0 || inside.get()) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
+        spread(tasks, body);
+    }
+
+    private synchronized void spread(int tasks, IntConsumer body) {
         if (closed) throw new IllegalStateException("the CPU backend was closed");
         Job j = new Job(tasks, body);
         job = j;
