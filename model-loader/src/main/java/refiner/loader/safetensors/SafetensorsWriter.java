@@ -172,6 +172,10 @@ public final class SafetensorsWriter {
         }
         int pad = (8 - out.size() % 8) % 8;
         for (int i = 0; i < pad; i++) out.write(' ');
+        if (out.size() > SafetensorsFile.MAX_HEADER_BYTES) {
+            throw new SafetensorsException(path, "header of " + out.size() + " bytes exceeds the limit of "
+                    + SafetensorsFile.MAX_HEADER_BYTES + " bytes");
+        }
         return out.toByteArray();
     }
 }
