@@ -22,8 +22,9 @@ import javax.imageio.stream.ImageInputStream;
  * dropped without compositing, grey is replicated into the three channels, palette entries are
  * looked up. The stored sample values are used as they are: embedded colour profiles and gamma are
  * ignored, as PIL ignores them. 16-bit samples keep their high byte (PIL does so for 16-bit RGB;
- * for 16-bit grey PIL would clip, which is not reproduced). JPEG decoding is javax.imageio's
- * (IJG libjpeg), which may differ from PIL's libjpeg-turbo in rare pixels.
+ * for 16-bit grey PIL clips every value above 255 to 255, which is not reproduced). JPEG decoding
+ * is javax.imageio's (IJG libjpeg); on baseline and progressive files with 4:2:0, 4:2:2 and 4:4:4
+ * chroma it gave the same bytes as Pillow 9.4 with libjpeg-turbo (see the test fixtures).
  */
 public final class ImageLoader {
     private ImageLoader() {
