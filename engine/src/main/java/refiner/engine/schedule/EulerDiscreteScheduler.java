@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -42,11 +42,10 @@ public final class EulerDiscreteScheduler {
      * @throws IOException with a one-line message naming the file when it is missing, not JSON, or unsupported
      */
     public static EulerDiscreteScheduler load(Path configJson) throws IOException {
+        if (!Files.isRegularFile(configJson)) throw new IOException(configJson + ": scheduler config not found");
         JsonNode json;
         try {
             json = JSON.readTree(configJson.toFile());
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-            throw new IOException(configJson + ": scheduler config not found");
         } catch (JacksonException e) {
             throw new IOException(configJson + ": not valid JSON (" + e.getOriginalMessage() + ")");
         }
