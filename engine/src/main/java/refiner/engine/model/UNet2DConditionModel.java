@@ -46,7 +46,10 @@ public final class UNet2DConditionModel {
      */
     public UNet2DConditionModel(Backend backend, JsonNode config, Weights weights) {
         this.backend = backend;
-        Configs.expect(config, "addition_embed_type", "text_time");
+        if (!"text_time".equals(Configs.text(config, "addition_embed_type", null))) {
+            throw new IllegalArgumentException("config.json: addition_embed_type " + config.get("addition_embed_type")
+                    + " is not supported (only \"text_time\", the SDXL conditioning)");
+        }
         Configs.expect(config, "time_embedding_type", "positional");
         Configs.expect(config, "resnet_time_scale_shift", "default");
         Configs.expect(config, "mid_block_type", "UNetMidBlock2DCrossAttn");
@@ -54,11 +57,17 @@ public final class UNet2DConditionModel {
         Configs.expect(config, "center_input_sample", false);
         Configs.expect(config, "only_cross_attention", false);
         Configs.expect(config, "dual_cross_attention", false);
-        Configs.expect(config, "class_embed_type", "none");
-        Configs.expect(config, "time_cond_proj_dim", 0);
-        Configs.expect(config, "encoder_hid_dim", 0);
-        Configs.expect(config, "time_embedding_act_fn", "none");
-        Configs.expect(config, "timestep_post_act", "none");
+        Configs.expectAbsent(config, "class_embed_type");
+        Configs.expectAbsent(config, "time_cond_proj_dim");
+        Configs.expectAbsent(config, "encoder_hid_dim");
+        Configs.expectAbsent(config, "time_embedding_act_fn");
+        Configs.expectAbsent(config, "timestep_post_act");
+        Configs.expectAbsent(config, "encoder_hid_dim_type");
+        Configs.expectAbsent(config, "cross_attention_norm");
+        Configs.expectAbsent(config, "num_class_embeds");
+        Configs.expectAbsent(config, "reverse_transformer_layers_per_block");
+        Configs.expect(config, "class_embeddings_concat", false);
+        Configs.expect(config, "attention_type", "default");
         Configs.expect(config, "mid_block_scale_factor", 1);
         Configs.expect(config, "resnet_out_scale_factor", 1);
         Configs.expect(config, "act_fn", "silu");
@@ -211,7 +220,7 @@ public final class UNet2DConditionModel {
     }
 
     private int checkInputs(Tensor sample, Tensor encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
-        if (sample.rank() != 4 || sample.dim(1) != inChannels) {
+        if (sample.rank() != 4 || sample.dim(0) < 1 || sample.dim(1) != inChannels) {
             throw new IllegalArgumentException("unet: sample " + Arrays.toString(sample.shape()) + " is not [B, " + inChannels + ", h, w]");
         }
         int batch = sample.dim(0);
