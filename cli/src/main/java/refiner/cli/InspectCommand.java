@@ -25,7 +25,7 @@ import refiner.loader.safetensors.TensorInfo;
  * dtypes, parameter counts and bytes, and a summary of each config; every safetensors header is
  * validated, and a damaged file makes the command fail.
  */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(name = "inspect",
         description = "Show the components, weight files, dtypes, sizes and configs of a model, and validate every file.")
 final class InspectCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
