@@ -2,7 +2,6 @@ package refiner.loader.safetensors;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -17,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -47,8 +47,7 @@ public final class SafetensorsFile implements Weights {
     public static final long MAX_HEADER_BYTES = 100_000_000L;
 
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Path path;
     private final Arena arena;
@@ -143,7 +142,7 @@ public final class SafetensorsFile implements Weights {
         return b.flip();
     }
 
-    private static JsonNode parseHeader(Path path, ByteBuffer bytes) throws SafetensorsException {
+    private static JsonNode parseHeader(Path path, ByteBuffer bytes) throws IOException {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -154,8 +153,13 @@ public final class SafetensorsFile implements Weights {
             throw new SafetensorsException(path, "header is not valid UTF-8");
         }
         if (!text.startsWith("{")) throw new SafetensorsException(path, "header is not a JSON object (it does not start with '{')");
-        try {
-            return JSON.readTree(text);
+        try (JsonParser parser = JSON.createParser(text)) {
+            JsonNode root = JSON.readTree(parser);
+            if (parser.nextToken() != null) {
+                throw new SafetensorsException(path, "header has content after its JSON object at column "
+                        + parser.currentTokenLocation().getColumnNr());
+            }
+            return root;
         } catch (JsonProcessingException e) {
             throw new SafetensorsException(path, "header is not valid JSON: " + e.getOriginalMessage().replaceAll("\\s+", " "));
         }
@@ -216,10 +220,10 @@ public final class SafetensorsFile implements Weights {
                 for (long d : shape) n = Math.multiplyExact(n, d);
                 expected = Math.multiplyExact(n, dtype.bytes());
             } catch (ArithmeticException e) {
-                throw new SafetensorsException(path, name, "shape " + java.util.Arrays.toString(shape) + " is too large");
+                throw new SafetensorsException(path, name, "shape " + Arrays.toString(shape) + " is too large");
             }
             if (expected != end - begin) {
-                throw new SafetensorsException(path, name, "shape " + java.util.Arrays.toString(shape) + " of " + dtype + " needs "
+                throw new SafetensorsException(path, name, "shape " + Arrays.toString(shape) + " of " + dtype + " needs "
                         + expected + " bytes but data_offsets [" + begin + ", " + end + "] hold " + (end - begin));
             }
             return new Entry(name, dtype, shape, begin, end);
