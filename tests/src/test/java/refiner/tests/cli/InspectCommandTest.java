@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,14 +70,14 @@ class InspectCommandTest {
         Files.delete(model.resolve("vae"));
         Cli.Result r = Cli.run("inspect", model.toString());
         assertEquals(1, r.code(), r.toString());
-        assertEquals(List.of("refiner: " + model.resolve("vae") + ": component folder missing (listed in model_index.json)"), r.errLines());
+        assertEquals(List.of("refiner: " + model.resolve("vae") + ": folder of component 'vae' is missing"), r.errLines());
     }
 
     @Test
     void aMissingFolderIsOneLine() {
         Cli.Result r = Cli.run("inspect", "/no/such/model");
         assertEquals(1, r.code(), r.toString());
-        assertEquals(List.of("refiner: /no/such/model: no such folder"), r.errLines());
+        assertEquals(List.of("refiner: '/no/such/model': no such model folder, and not a repository id such as ORG/NAME"), r.errLines());
         assertEquals("", r.out());
     }
 
@@ -84,11 +85,23 @@ class InspectCommandTest {
     void aStacktraceOnRequest() {
         Cli.Result r = Cli.run("inspect", "--stacktrace", "/no/such/model");
         assertEquals(1, r.code(), r.toString());
-        assertEquals("refiner: /no/such/model: no such folder", r.errLines().getFirst());
+        assertTrue(r.errLines().getFirst().startsWith("refiner: '/no/such/model': no such model folder"), r.err());
         assertTrue(r.errLines().size() > 2 && r.err().contains("\tat refiner.cli."), r.err());
     }
 
-    private static Path copy(Path from, Path to) throws IOException {
+    @Test
+    void findsARepoIdInTheHubCache(@TempDir Path hub) throws Exception {
+        Path repo = hub.resolve("models--example--tiny-refiner");
+        copy(Golden.model("tiny-refiner"), repo.resolve("snapshots/0123abcd"));
+        Files.createDirectories(repo.resolve("refs"));
+        Files.writeString(repo.resolve("refs/main"), "0123abcd");
+        Cli.Result r = Cli.runJava(Map.of("HF_HUB_CACHE", hub.toString()), "inspect", "example/tiny-refiner");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith("model      " + repo.resolve("snapshots/0123abcd")), r.out());
+        assertTrue(r.out().contains("778 tensors (F16), 4,110,148 parameters"), r.out());
+    }
+
+    static Path copy(Path from, Path to) throws IOException {
         try (Stream<Path> all = Files.walk(from)) {
             for (Path p : all.toList()) {
                 Path target = to.resolve(from.relativize(p).toString());
