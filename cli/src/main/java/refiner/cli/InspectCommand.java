@@ -72,7 +72,8 @@ final class InspectCommand implements Callable<Integer> {
             return totals;
         }
         try {
-            out.println("  config   " + ConfigSummary.of(c.className(), c.config()));
+            String summary = ConfigSummary.of(c.className(), c.config());
+            if (!summary.isEmpty()) out.println("  config   " + summary);
         } catch (IOException e) {
             problems.add(Errors.message(e));
             out.println("  config   unreadable");
