@@ -38,7 +38,7 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON array holding one array of ids per prompt.")
     boolean json;
 
-    @Parameters(arity = "1..*", paramLabel = "PROMPT", description = "The prompts; quote each one.")
+    @Parameters(arity = "1..*", paramLabel = "PROMPT", description = "The prompts; quote each one, and put -- before the first if it starts with a dash.")
     List<String> prompts;
 
     @Spec
