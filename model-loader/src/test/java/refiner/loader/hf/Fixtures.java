@@ -4,10 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import refiner.loader.safetensors.SafetensorsWriter;
 
-/** Small model folders built in temporary folders, and the shared tiny models when present. */
+/** Small model folders built in temporary folders. */
 final class Fixtures {
     private Fixtures() {
     }
@@ -44,15 +43,5 @@ final class Fixtures {
         SafetensorsWriter.Builder b = SafetensorsWriter.builder().f32(name, new long[] {2}, new float[] {value, value});
         for (String n : more) b.f32(n, new long[] {2}, new float[] {value, value});
         b.write(file);
-    }
-
-    /** A model folder of ../shared/models beside the checkout, or the test is skipped. */
-    static Path shared(String model) {
-        for (Path d = Path.of("").toAbsolutePath(); d != null && d.getParent() != null; d = d.getParent()) {
-            Path m = d.getParent().resolve("shared").resolve("models").resolve(model);
-            if (Files.isDirectory(m)) return m;
-        }
-        Assumptions.abort("model folder not found: ../shared/models/" + model + " beside the checkout");
-        return null;
     }
 }

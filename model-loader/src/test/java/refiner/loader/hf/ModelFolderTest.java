@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import refiner.loader.Shared;
 import refiner.loader.Weights;
 import refiner.loader.safetensors.SafetensorsException;
 import refiner.loader.safetensors.SafetensorsFile;
@@ -149,6 +150,9 @@ class ModelFolderTest {
         Files.writeString(unet.resolve("diffusion_pytorch_model.bin"), "pickle");
         assertOneLine(assertThrows(ModelException.class, c::weightFiles),
                 unet + ": no safetensors weights (only PyTorch pickle files diffusion_pytorch_model.bin, which are not read)");
+        Fixtures.tensors(unet.resolve("diffusion_pytorch_model-00001-of-00001.safetensors"), "x", 1f);
+        assertOneLine(assertThrows(ModelException.class, c::weightFiles),
+                unet + ": safetensors shards (diffusion_pytorch_model-00001-of-00001.safetensors) but no *.safetensors.index.json naming them");
     }
 
     @Test
@@ -211,7 +215,7 @@ class ModelFolderTest {
 
     @Test
     void readsTheSharedTinyRefiner() throws IOException {
-        ModelFolder m = ModelFolder.resolve(Fixtures.shared("tiny-refiner").toString(), HubCache.at(tmp));
+        ModelFolder m = ModelFolder.resolve(Shared.model("tiny-refiner").toString(), HubCache.at(tmp));
         assertEquals(List.of("scheduler", "text_encoder_2", "tokenizer_2", "unet", "vae"), m.componentNames());
         m.requireComponents("text_encoder_2", "tokenizer_2", "unet", "vae", "scheduler");
         assertEquals("EulerDiscreteScheduler", m.component("scheduler").className());
@@ -229,7 +233,7 @@ class ModelFolderTest {
 
     @Test
     void readsTheSharedTinyBase() throws IOException {
-        ModelFolder m = ModelFolder.open(Fixtures.shared("tiny-base"));
+        ModelFolder m = ModelFolder.open(Shared.model("tiny-base"));
         m.requireComponents("text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "unet", "vae", "scheduler");
         try (Weights w = m.component("text_encoder").openWeights()) {
             assertTrue(w.names().stream().anyMatch(n -> n.startsWith("text_model.")), w.source());
