@@ -2,8 +2,8 @@ package refiner.tokenizer;
 
 /**
  * The code points that Unicode 14.0 (the database of the reference's Python 3.11) leaves unassigned
- * but that this JDK's newer Unicode assigns. The reference deletes unassigned characters as
- * category {@code Cn}; treating these the same keeps the output independent of the JDK's Unicode.
+ * and Unicode 15.0 to 16.0 (Java 25) assign. The reference deletes unassigned characters as category
+ * {@code Cn}; deleting these too keeps the output that of the reference on a JDK with newer Unicode.
  */
 final class Unicode14 {
     /** Inclusive {@code [first, last]} ranges, ascending. */

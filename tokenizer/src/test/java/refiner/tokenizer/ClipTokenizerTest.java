@@ -132,6 +132,17 @@ class ClipTokenizerTest {
     }
 
     @Test
+    void mergesFileReadLikePython() throws IOException {
+        // CRLF line ends and blank lines are tolerated; only the first 48894 rules after the version line count
+        StringBuilder merges = new StringBuilder("#version: 0.2\r\n\r\nl o\r\n");
+        for (int i = 1; i < 48894; i++) merges.append("x").append(i).append(" y\n");
+        merges.append("h e\n");
+        Files.writeString(dir.resolve("merges.txt"), merges);
+        ClipTokenizer t = ClipTokenizer.load(dir);
+        assertEquals(List.of("<|startoftext|>", "lo", "o</w>", "h", "e</w>", "<|endoftext|>"), t.tokens("loo he"));
+    }
+
+    @Test
     void missingFilesNameTheFile() throws IOException {
         Files.delete(dir.resolve("merges.txt"));
         IOException e = assertThrows(IOException.class, () -> ClipTokenizer.load(dir));
