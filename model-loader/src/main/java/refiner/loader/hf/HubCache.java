@@ -54,10 +54,15 @@ public final class HubCache {
         return REPO_ID.matcher(s).matches() && !s.contains("..");
     }
 
+    /** The folder of {@code repoId} in this cache ({@code models--ORG--NAME}), present or not. */
+    public Path repoDir(String repoId) throws ModelException {
+        if (!isRepoId(repoId)) throw new ModelException(root, "'" + repoId + "' is not a repository id such as ORG/NAME");
+        return root.resolve("models--" + repoId.replace("/", "--"));
+    }
+
     /** The snapshot folder of {@code repoId}; a {@link ModelException} when the cache does not hold it. */
     public Path snapshot(String repoId) throws ModelException {
-        if (!isRepoId(repoId)) throw new ModelException(root, "'" + repoId + "' is not a repository id such as ORG/NAME");
-        Path repo = root.resolve("models--" + repoId.replace("/", "--"));
+        Path repo = repoDir(repoId);
         if (!Files.isDirectory(repo)) {
             throw new ModelException(repo, "model '" + repoId + "' is not in the Hugging Face cache (download it first, or give the model folder's path)");
         }

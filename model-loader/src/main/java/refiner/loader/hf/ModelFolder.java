@@ -47,6 +47,10 @@ public final class ModelFolder {
         if (!HubCache.isRepoId(pathOrRepoId)) {
             throw new ModelException("'" + pathOrRepoId + "': no such model folder, and not a repository id such as ORG/NAME");
         }
+        if (!Files.isDirectory(cache.repoDir(pathOrRepoId))) {
+            throw new ModelException("'" + pathOrRepoId + "': no such model folder, nor model in the Hugging Face cache "
+                    + cache.root() + " (download it first, or give the model folder's path)");
+        }
         return open(cache.snapshot(pathOrRepoId));
     }
 

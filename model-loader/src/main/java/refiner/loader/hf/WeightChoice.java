@@ -30,16 +30,22 @@ record WeightChoice(Path file, boolean index) {
         List<String> fp16 = new ArrayList<>();
         List<String> plain = new ArrayList<>();
         List<String> pickles = new ArrayList<>();
+        List<String> shards = new ArrayList<>();
         for (String n : names) {
-            if (isFp16Index(n) || (n.endsWith(".fp16.safetensors") && !SHARD.matcher(n).matches())) {
+            if (SHARD.matcher(n).matches()) {
+                shards.add(n);
+            } else if (isFp16Index(n) || n.endsWith(".fp16.safetensors")) {
                 fp16.add(n);
-            } else if (n.endsWith(".safetensors.index.json") || (n.endsWith(".safetensors") && !SHARD.matcher(n).matches())) {
+            } else if (n.endsWith(".safetensors.index.json") || n.endsWith(".safetensors")) {
                 plain.add(n);
             } else if (n.endsWith(".bin") || n.endsWith(".ckpt") || n.endsWith(".pt") || n.endsWith(".pth")) {
                 pickles.add(n);
             }
         }
         List<String> chosen = fp16.isEmpty() ? plain : fp16;
+        if (chosen.isEmpty() && !shards.isEmpty()) {
+            throw new ModelException(dir, "safetensors shards (" + String.join(", ", shards) + ") but no *.safetensors.index.json naming them");
+        }
         if (chosen.isEmpty()) {
             String also = pickles.isEmpty() ? "" : " (only PyTorch pickle files " + String.join(", ", pickles) + ", which are not read)";
             throw new ModelException(dir, "no safetensors weights" + also);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,6 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -63,11 +65,14 @@ public final class SafetensorsFile implements Weights {
 
     /** Maps and validates {@code path}; a damaged file gives a one-line {@link SafetensorsException}. */
     public static SafetensorsFile open(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            throw new SafetensorsException(path, Files.exists(path) ? "not a regular file" : "no such file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new SafetensorsException(path, "not a safetensors file: " + size + " bytes, too short for a header length");
-            long headerLen = readHeaderLength(ch);
+            long headerLen = readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             if (headerLen < 0 || headerLen > size - 8) {
                 throw new SafetensorsException(path, "header length " + Long.toUnsignedString(headerLen)
                         + " goes beyond the end of the file (" + size + " bytes)");
@@ -83,9 +88,12 @@ public final class SafetensorsFile implements Weights {
                 tensors.put(e.name(), new TensorInfo(e.name(), e.dtype(), e.shape(), data.asSlice(e.begin(), e.end() - e.begin())));
             }
             return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), header.metadata());
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (SafetensorsException | RuntimeException | Error e) {
             arena.close();
             throw e;
+        } catch (IOException e) {
+            arena.close();
+            throw new SafetensorsException(path, "cannot be read: " + e);
         }
     }
 
@@ -126,18 +134,10 @@ public final class SafetensorsFile implements Weights {
         arena.close();
     }
 
-    private static long readHeaderLength(FileChannel ch) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        while (b.hasRemaining()) {
-            if (ch.read(b, b.position()) < 0) throw new IOException("unexpected end of file");
-        }
-        return b.getLong(0);
-    }
-
     private static ByteBuffer readFully(FileChannel ch, long position, int length) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(length);
         while (b.hasRemaining()) {
-            if (ch.read(b, position + b.position()) < 0) throw new IOException("unexpected end of file");
+            if (ch.read(b, position + b.position()) < 0) throw new EOFException("file shrank while being read");
         }
         return b.flip();
     }

@@ -52,6 +52,7 @@ public final class SafetensorsWriter {
             throws IOException {
         byte[] header = header(path, tensors, metadata);
         Path dir = path.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) throw new SafetensorsException(path, "cannot be written: folder " + dir + " does not exist");
         Path tmp = dir.resolve("." + path.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

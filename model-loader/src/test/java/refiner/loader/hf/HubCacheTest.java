@@ -85,6 +85,8 @@ class HubCacheTest {
     @Test
     void reportsModelsAbsentFromTheCache() throws IOException {
         assertOneLine(assertThrows(ModelException.class, () -> ModelFolder.resolve("org/absent", HubCache.at(tmp))),
+                "'org/absent': no such model folder, nor model in the Hugging Face cache " + tmp);
+        assertOneLine(assertThrows(ModelException.class, () -> HubCache.at(tmp).snapshot("org/absent")),
                 tmp.resolve("models--org--absent") + ": model 'org/absent' is not in the Hugging Face cache");
         Files.createDirectories(tmp.resolve("models--org--empty"));
         assertOneLine(assertThrows(ModelException.class, () -> ModelFolder.resolve("org/empty", HubCache.at(tmp))),

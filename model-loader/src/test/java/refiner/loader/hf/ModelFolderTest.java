@@ -150,6 +150,9 @@ class ModelFolderTest {
         Files.writeString(unet.resolve("diffusion_pytorch_model.bin"), "pickle");
         assertOneLine(assertThrows(ModelException.class, c::weightFiles),
                 unet + ": no safetensors weights (only PyTorch pickle files diffusion_pytorch_model.bin, which are not read)");
+        Fixtures.tensors(unet.resolve("diffusion_pytorch_model-00001-of-00001.safetensors"), "x", 1f);
+        assertOneLine(assertThrows(ModelException.class, c::weightFiles),
+                unet + ": safetensors shards (diffusion_pytorch_model-00001-of-00001.safetensors) but no *.safetensors.index.json naming them");
     }
 
     @Test

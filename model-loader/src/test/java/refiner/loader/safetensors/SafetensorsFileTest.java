@@ -95,6 +95,13 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void rejectsWhatIsNotAFile() {
+        Path missing = dir.resolve("missing.safetensors");
+        assertOneLine(assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(missing)), missing, "no such file");
+        assertOneLine(assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(dir)), dir, "not a regular file");
+    }
+
+    @Test
     void rejectsAHeaderLengthBeyondTheFile() throws IOException {
         Path file = dir.resolve("long.safetensors");
         Files.write(file, ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN).putLong(3).array());

@@ -206,6 +206,8 @@ class SafetensorsWriterTest {
         List<TensorSpec> ints = List.of(new TensorSpec("i", DType.I32, new long[] {1}));
         assertOneLine(assertThrows(IOException.class, () -> SafetensorsWriter.write(file, ints, Map.of(), (t, s) -> s.writeFloats(new float[1]))), "'i'");
         assertFalse(Files.exists(file));
+        Path nowhere = dir.resolve("no-such-folder").resolve("x.safetensors");
+        assertOneLine(assertThrows(IOException.class, () -> SafetensorsWriter.builder().write(nowhere)), "folder " + nowhere.getParent() + " does not exist");
     }
 
     private Stream<Path> listing() {
