@@ -92,16 +92,21 @@ public final class EulerDiscreteScheduler {
         float[] timesteps = timesteps(numInferenceSteps);
         double[] trainSigmas64 = new double[trainSigmas.length];
         for (int i = 0; i < trainSigmas.length; i++) trainSigmas64[i] = trainSigmas[i];
-        float[] sigmas = new float[numInferenceSteps + 1];
-        for (int i = 0; i < numInferenceSteps; i++) sigmas[i] = (float) NumpyFloat64.interp(timesteps[i], trainSigmas64);
-        sigmas[numInferenceSteps] = switch (config.finalSigma()) {
+        int n = timesteps.length;
+        float[] sigmas = new float[n + 1];
+        for (int i = 0; i < n; i++) sigmas[i] = (float) NumpyFloat64.interp(timesteps[i], trainSigmas64);
+        sigmas[n] = switch (config.finalSigma()) {
             case ZERO -> 0f;
             case SIGMA_MIN -> trainSigmas[0];
         };
-        return new EulerSchedule(timesteps, sigmas, config);
+        return new EulerSchedule(numInferenceSteps, timesteps, sigmas, config);
     }
 
-    /** The inference timesteps, descending. */
+    /**
+     * The inference timesteps, descending. Under "trailing" spacing numpy's float {@code arange} yields
+     * one timestep too many for some step counts (61, 103, 121, ...: its last value is a rounding
+     * error below zero, giving timestep -1); the reference runs that extra step and so does this.
+     */
     private float[] timesteps(int n) {
         int numTrain = config.numTrainTimesteps();
         float[] out = new float[n];
@@ -116,8 +121,8 @@ public final class EulerDiscreteScheduler {
             }
             case TRAILING -> {
                 double[] t = NumpyFloat64.arangeDown(numTrain, -((double) numTrain / n));
-                if (t.length != n) throw new IllegalStateException("trailing spacing gave " + t.length + " timesteps for " + n + " steps");
-                for (int i = 0; i < n; i++) out[i] = (float) Math.rint(t[i]) - 1f;
+                out = new float[t.length];
+                for (int i = 0; i < t.length; i++) out[i] = (float) Math.rint(t[i]) - 1f;
             }
         }
         return out;

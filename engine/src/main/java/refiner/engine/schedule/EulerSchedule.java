@@ -3,24 +3,32 @@ package refiner.engine.schedule;
 /**
  * An inference schedule of the Euler discrete scheduler (the state diffusers keeps after
  * {@code set_timesteps}): n timesteps, descending, and n + 1 sigmas, the last being the final
- * sigma. Steps are addressed by their index in this schedule; the sample arrays are float32
+ * sigma. n is the requested step count, except for the "trailing" quirk described at
+ * {@link EulerDiscreteScheduler#setTimesteps}. Steps are addressed by their index in this schedule; the sample arrays are float32
  * host arrays of any shape, never modified, and every operation is the reference's float32
  * arithmetic, operation for operation. Immutable.
  */
 public final class EulerSchedule {
+    private final int numInferenceSteps;
     private final float[] timesteps;
     private final float[] sigmas;
     private final EulerDiscreteConfig config;
 
-    EulerSchedule(float[] timesteps, float[] sigmas, EulerDiscreteConfig config) {
+    EulerSchedule(int numInferenceSteps, float[] timesteps, float[] sigmas, EulerDiscreteConfig config) {
+        this.numInferenceSteps = numInferenceSteps;
         this.timesteps = timesteps;
         this.sigmas = sigmas;
         this.config = config;
     }
 
-    /** Number of inference steps n. */
+    /** Number of steps in the schedule (its timesteps). */
     public int numSteps() {
         return timesteps.length;
+    }
+
+    /** The step count the schedule was made for. */
+    public int numInferenceSteps() {
+        return numInferenceSteps;
     }
 
     /** A copy of the n timesteps, descending. */
@@ -60,8 +68,9 @@ public final class EulerSchedule {
 
     /**
      * The steps of an img2img run at {@code strength} ({@code StableDiffusionXLImg2ImgPipeline.get_timesteps}):
-     * {@code init = min((int) (n * strength), n)} computed in double, the run starts at index
-     * {@code max(n - init, 0)} and goes to the end. Strength 0.3 of 50 steps starts at t = 281.
+     * {@code init = min((int) (n * strength), n)} computed in double with n the requested step count,
+     * the run starts at index {@code max(n - init, 0)} and goes to the end of the timesteps.
+     * Strength 0.3 of 50 steps starts at t = 281.
      *
      * @throws IllegalArgumentException when strength is outside [0, 1] or leaves no step to run
      */
@@ -69,10 +78,10 @@ public final class EulerSchedule {
         if (!(strength >= 0 && strength <= 1)) {
             throw new IllegalArgumentException("strength " + strength + " must be between 0 and 1");
         }
-        int n = timesteps.length;
+        int n = numInferenceSteps;
         int init = Math.min((int) (n * strength), n);
         int start = Math.max(n - init, 0);
-        if (start == n) {
+        if (init == 0) {
             throw new IllegalArgumentException("strength " + strength + " with " + n + " steps leaves no step to run (" + n + " * " + strength + " < 1)");
         }
         return range(start);

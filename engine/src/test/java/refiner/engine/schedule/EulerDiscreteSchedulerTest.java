@@ -81,6 +81,17 @@ class EulerDiscreteSchedulerTest {
     }
 
     @Test
+    void trailingSpacingKeepsNumpysExtraStep() throws IOException {
+        EulerSchedule s = withSpacing("trailing").setTimesteps(61);
+        assertEquals(62, s.numSteps());
+        assertEquals(61, s.numInferenceSteps());
+        assertEquals(-1f, s.timesteps()[61]);
+        assertEquals(withSpacing("trailing").trainSigmas()[0], s.sigma(61), "timestep -1 clamps to the first training sigma");
+        assertEquals(61 - 30, s.img2img(0.5).beginIndex());
+        assertEquals(31, s.img2img(0.5).size());
+    }
+
+    @Test
     void sigmasInterpolateTheTrainingSigmas() throws IOException {
         EulerDiscreteScheduler sched = withSpacing("linspace");
         float[] train = sched.trainSigmas();

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import refiner.engine.random.TorchGenerator;
 import refiner.tests.Golden;
 
-/** {@link TorchGenerator} against every case of the torch CPU generator goldens, bit for bit. */
+/** {@link TorchGenerator} against every case of the torch CPU generator goldens and the pipelines' draws, bit for bit. */
 class RngGoldenTest {
     private static final List<String> KINDS = List.of(
             "randn", "stream", "rand", "randn_float64", "uniform_debug", "mt19937_words", "randn_scalar_kernel");
@@ -28,6 +28,29 @@ class RngGoldenTest {
             for (JsonNode c : Golden.cases("rng", kind)) out.add(Arguments.of(Named.of(c.get("id").asText(), c)));
         }
         return out.stream();
+    }
+
+    static Stream<Arguments> pipelineCases() {
+        return Golden.cases("tiny-refiner", "pipeline").stream().map(c -> Arguments.of(Named.of(c.get("id").asText(), c)));
+    }
+
+    /** Every draw a diffusers img2img run made, in order, from one generator seeded with the run's seed. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pipelineCases")
+    void pipelineDraws(JsonNode c) {
+        Golden g = Golden.of("tiny-refiner");
+        TorchGenerator gen = new TorchGenerator(c.get("seed").asLong());
+        JsonNode order = c.get("rng_draw_order");
+        JsonNode draws = c.get("all_rng_draws");
+        assertEquals(order.size(), draws.size(), "draws listed");
+        for (int k = 0; k < order.size(); k++) {
+            JsonNode d = order.get(k);
+            assertEquals("torch.float32", d.get("dtype").asText(), "draw " + k + " dtype");
+            String what = c.get("id").asText() + " draw_" + k + " (" + d.get("site").asText() + ")";
+            assertBits(what, g.floats(draws.get("draw_" + k)), gen.randn(shape(d.get("shape"))));
+        }
+        assertBits("rng_vae_sample_noise", g.floats(c.get("inputs").get("rng_vae_sample_noise")), g.floats(draws.get("draw_0")));
+        assertBits("rng_add_noise", g.floats(c.get("inputs").get("rng_add_noise")), g.floats(draws.get("draw_1")));
     }
 
     @Test
