@@ -95,7 +95,7 @@ final class RefineCommand implements Callable<Integer> {
     @Option(names = "--output-dir", paramLabel = "DIR", description = "Where batch outputs go; existing outputs are skipped.")
     Path outputDir;
 
-    @Option(names = "--dump-tensors", paramLabel = "DIR", description = "Write the run's intermediates as safetensors into DIR.")
+    @Option(names = "--dump-tensors", paramLabel = "DIR", description = "Write the run's intermediates into DIR/<output name>.safetensors.")
     Path dumpTensors;
 
     @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
@@ -159,7 +159,7 @@ final class RefineCommand implements Callable<Integer> {
             out.println("wrote " + outputLatents);
         }
         if (dump != null) {
-            Path file = dumpTensors.resolve(stem(job.input()) + ".safetensors");
+            Path file = dumpTensors.resolve(stem(job.outputs().getFirst()) + ".safetensors");
             dump.write(file);
             out.println("wrote " + file);
         }
