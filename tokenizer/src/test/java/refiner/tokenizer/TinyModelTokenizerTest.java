@@ -47,6 +47,17 @@ class TinyModelTokenizerTest {
     }
 
     @Test
+    void referenceRegexAndCaseQuirks() throws IOException {
+        ClipTokenizer t = ClipTokenizer.load(tokenizerDir("tiny-refiner", "tokenizer_2"));
+        // U+0345 matches no alternative of the case-insensitive word pattern and drops out
+        assertArrayEquals(padded(0, 49406, 324, 343, 49407), t.encode("e\u0345 x"));
+        // long s matches the contraction 's case-insensitively
+        assertArrayEquals(padded(0, 49406, 6, 129, 379, 6220, 49407), t.encode("'\u017fmall"));
+        // final sigma before a digit, dotted capital I lowercased to i + combining dot
+        assertArrayEquals(padded(0, 49406, 138, 109, 139, 480, 272, 328, 16384, 49407), t.encode("\u0391\u03a31 \u0130"));
+    }
+
+    @Test
     void baseTokenizerUsesEndOfTextAsPad() throws IOException {
         ClipTokenizer t = ClipTokenizer.load(tokenizerDir("tiny-base", "tokenizer"));
         assertEquals(49407, t.padId());
