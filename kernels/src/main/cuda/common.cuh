@@ -44,6 +44,8 @@ __device__ __forceinline__ float block_sum(float v, float* scratch) {
     return t;
 }
 
+// The host emulation (kernels/src/test/host) supplies its own cp.async helpers.
+#ifndef REFINER_HOST_EMULATION
 // cp.async of 16 bytes global -> shared; with `valid` false the 16 shared bytes are zero-filled.
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
     const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
@@ -53,6 +55,7 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool va
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+#endif
 
 __device__ __forceinline__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + __expf(-x)); }
