@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 TokenizeCommand.class,
+                RefineCommand.class,
         })
 public final class Refiner implements Runnable {
 
