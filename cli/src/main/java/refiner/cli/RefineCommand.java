@@ -122,13 +122,13 @@ final class RefineCommand implements Callable<Integer> {
 
         long start = System.nanoTime();
         Backends.Selection selection = Backends.select(backend, threads != null ? threads : Runtime.getRuntime().availableProcessors());
-        try (var b = selection.backend(); RefinerModel refiner = RefinerModel.load(folder, b)) {
+        try (selection; RefinerModel refiner = RefinerModel.load(folder, selection.backend(), selection.vaeBackend())) {
             if (!quiet) {
                 out.println(selection.message());
                 out.printf(Locale.ROOT, "model %s loaded in %.2f s; seed %d%n", folder.root(), (System.nanoTime() - start) / 1e9, chosenSeed);
                 out.flush();
             }
-            Img2ImgPipeline pipeline = new Img2ImgPipeline(refiner, b);
+            Img2ImgPipeline pipeline = new Img2ImgPipeline(refiner, selection.backend());
             for (Job job : jobs) {
                 if (job.skip()) {
                     if (!quiet) out.println("skipped " + job.input() + ": " + job.outputs().getFirst() + " exists");

@@ -10,8 +10,22 @@ public final class Backends {
     private Backends() {
     }
 
-    /** The chosen backend and a one-line account of the choice, for the user. */
-    public record Selection(Backend backend, String message) {
+    /**
+     * The chosen backend, the backend the VAE runs on (the same one on the CPU; an fp32 instance
+     * on CUDA, since the SDXL VAE overflows fp16), and a one-line account of the choice.
+     */
+    public record Selection(Backend backend, Backend vaeBackend, String message) implements AutoCloseable {
+
+        /** One backend for every network. */
+        public Selection(Backend backend, String message) {
+            this(backend, backend, message);
+        }
+
+        @Override
+        public void close() {
+            if (vaeBackend != backend) vaeBackend.close();
+            backend.close();
+        }
     }
 
     /**
@@ -27,15 +41,20 @@ public final class Backends {
             case "cuda" -> {
                 CudaProbe p = CudaBackend.probe();
                 if (!p.available()) throw new IllegalArgumentException("backend cuda is not usable: " + p.reason());
-                return new Selection(CudaBackend.open(Precision.F16), "backend cuda: " + p.reason());
+                return cuda(p);
             }
             case "auto" -> {
                 CudaProbe p = CudaBackend.probe();
-                if (p.available()) return new Selection(CudaBackend.open(Precision.F16), "backend cuda: " + p.reason());
+                if (p.available()) return cuda(p);
                 return cpu(threads, " (CUDA not used: " + p.reason() + ")");
             }
             default -> throw new IllegalArgumentException("unknown backend '" + name + "': use cpu, cuda or auto");
         }
+    }
+
+    private static Selection cuda(CudaProbe p) {
+        return new Selection(CudaBackend.open(Precision.F16), CudaBackend.open(Precision.F32),
+                "backend cuda (fp16 networks, fp32 VAE): " + p.reason());
     }
 
     private static Selection cpu(int threads, String why) {

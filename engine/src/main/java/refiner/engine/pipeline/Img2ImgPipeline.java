@@ -158,10 +158,11 @@ public final class Img2ImgPipeline {
         progress.stage("vae_encode");
         long t0 = System.nanoTime();
         float scaling = model.vae().scalingFactor();
-        try (Tensor image = backend.upload(init.data(), 1, 3, init.height(), init.width());
+        Backend vae = model.vaeBackend();
+        try (Tensor image = vae.upload(init.data(), 1, 3, init.height(), init.width());
              Posterior posterior = model.vae().encode(image)) {
-            float[] mean = backend.download(posterior.mean());
-            float[] std = backend.download(posterior.std());
+            float[] mean = vae.download(posterior.mean());
+            float[] std = vae.download(posterior.std());
             int[] shape = posterior.mean().shape();
             float[] noise = generator.randn(shape);
             float[] scaled = new float[mean.length];
@@ -182,9 +183,10 @@ public final class Img2ImgPipeline {
             float[] z = new float[plane];
             for (int i = 0; i < plane; i++) z[i] = x[k * plane + i] / scaling;
             float[] pixels;
-            try (Tensor zt = backend.upload(z, 1, channels, h, w);
+            Backend vae = model.vaeBackend();
+            try (Tensor zt = vae.upload(z, 1, channels, h, w);
                  Tensor image = model.vae().decode(zt)) {                                   // [1, 3, 8h, 8w]
-                pixels = backend.download(image);
+                pixels = vae.download(image);
             }
             for (float v : pixels) {
                 if (!Float.isFinite(v)) {

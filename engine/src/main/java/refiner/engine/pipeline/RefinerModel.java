@@ -31,16 +31,18 @@ public final class RefinerModel implements AutoCloseable {
     private final ClipTextModel textEncoder;
     private final UNet2DConditionModel unet;
     private final AutoencoderKL vae;
+    private final Backend vaeBackend;
     private final EulerDiscreteScheduler scheduler;
     private final List<Weights> opened;
 
     private RefinerModel(ModelFolder folder, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
-                         AutoencoderKL vae, EulerDiscreteScheduler scheduler, List<Weights> opened) {
+                         AutoencoderKL vae, Backend vaeBackend, EulerDiscreteScheduler scheduler, List<Weights> opened) {
         this.folder = folder;
         this.tokenizer = tokenizer;
         this.textEncoder = textEncoder;
         this.unet = unet;
         this.vae = vae;
+        this.vaeBackend = vaeBackend;
         this.scheduler = scheduler;
         this.opened = opened;
     }
@@ -64,6 +66,11 @@ public final class RefinerModel implements AutoCloseable {
 
     /** Loads and binds every component of {@code folder} on {@code backend}. */
     public static RefinerModel load(ModelFolder folder, Backend backend) throws IOException {
+        return load(folder, backend, backend);
+    }
+
+    /** Loads every component on {@code backend}, except the VAE, which goes on {@code vaeBackend}. */
+    public static RefinerModel load(ModelFolder folder, Backend backend, Backend vaeBackend) throws IOException {
         check(folder);
         EulerDiscreteScheduler scheduler = new EulerDiscreteScheduler(EulerDiscreteConfig.fromJson(
                 folder.component("scheduler").config(), folder.component("scheduler").configFile().toString()));
@@ -76,8 +83,8 @@ public final class RefinerModel implements AutoCloseable {
             Component u = folder.component("unet");
             UNet2DConditionModel unet = new UNet2DConditionModel(backend, u.config(), open(u, opened));
             Component v = folder.component("vae");
-            AutoencoderKL vae = new AutoencoderKL(backend, v.config(), open(v, opened));
-            return new RefinerModel(folder, tokenizer, textEncoder, unet, vae, scheduler, opened);
+            AutoencoderKL vae = new AutoencoderKL(vaeBackend, v.config(), open(v, opened));
+            return new RefinerModel(folder, tokenizer, textEncoder, unet, vae, vaeBackend, scheduler, opened);
         } catch (IOException | RuntimeException e) {
             closeAll(opened);
             throw e;
@@ -117,6 +124,11 @@ public final class RefinerModel implements AutoCloseable {
 
     public AutoencoderKL vae() {
         return vae;
+    }
+
+    /** The backend the VAE's tensors live on. */
+    public Backend vaeBackend() {
+        return vaeBackend;
     }
 
     public EulerDiscreteScheduler scheduler() {
