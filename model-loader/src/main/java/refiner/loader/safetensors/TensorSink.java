@@ -1,0 +1,122 @@
+package refiner.loader.safetensors;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import refiner.loader.DType;
+
+/**
+ * Where a {@link SafetensorsWriter.Source} writes the bytes of one declared tensor. Bytes go to the
+ * file through a bounded buffer, so a tensor of any size streams through; the writer checks that
+ * exactly {@link TensorSpec#byteSize()} bytes arrive.
+ */
+public final class TensorSink {
+    private static final int BUFFER_BYTES = 1 << 20;
+
+    private final Path file;
+    private final FileChannel channel;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private TensorSpec spec;
+    private long remaining;
+
+    TensorSink(Path file, FileChannel channel) {
+        this.file = file;
+        this.channel = channel;
+    }
+
+    /** The tensor being written. */
+    public TensorSpec spec() {
+        return spec;
+    }
+
+    /** Bytes still expected for the current tensor. */
+    public long remaining() {
+        return remaining;
+    }
+
+    /** Raw little-endian bytes, from the buffer's position to its limit. */
+    public void write(ByteBuffer src) throws IOException {
+        claim(src.remaining());
+        while (src.hasRemaining()) {
+            if (!buffer.hasRemaining()) flush();
+            int n = Math.min(src.remaining(), buffer.remaining());
+            ByteBuffer part = src.slice(src.position(), n);
+            buffer.put(part);
+            src.position(src.position() + n);
+        }
+    }
+
+    /** Raw little-endian bytes, the whole segment. */
+    public void write(MemorySegment src) throws IOException {
+        write(src.asByteBuffer());
+    }
+
+    /** Raw little-endian bytes. */
+    public void write(byte[] src) throws IOException {
+        write(ByteBuffer.wrap(src));
+    }
+
+    /**
+     * Floats converted to the tensor's dtype (F32, F64, F16 or BF16; F16 and BF16 round to nearest
+     * even).
+     */
+    public void writeFloats(float[] values, int offset, int length) throws IOException {
+        DType dtype = spec.dtype();
+        if (dtype != DType.F32 && dtype != DType.F64 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new SafetensorsException(file, spec.name(), "cannot write floats to a tensor of dtype " + dtype);
+        }
+        claim(Math.multiplyExact((long) length, dtype.bytes()));
+        for (int i = offset; i < offset + length; i++) {
+            if (buffer.remaining() < 8) flush();
+            float v = values[i];
+            switch (dtype) {
+                case F32 -> buffer.putFloat(v);
+                case F64 -> buffer.putDouble(v);
+                case F16 -> buffer.putShort(Float.floatToFloat16(v));
+                default -> buffer.putShort(toBFloat16(v));
+            }
+        }
+    }
+
+    /** All of {@code values}, converted as in {@link #writeFloats(float[], int, int)}. */
+    public void writeFloats(float[] values) throws IOException {
+        writeFloats(values, 0, values.length);
+    }
+
+    void begin(TensorSpec next) {
+        spec = next;
+        remaining = next.byteSize();
+    }
+
+    void end() throws IOException {
+        if (remaining != 0) {
+            throw new SafetensorsException(file, spec.name(), "source wrote " + (spec.byteSize() - remaining)
+                    + " bytes, expected " + spec.byteSize());
+        }
+    }
+
+    void flush() throws IOException {
+        buffer.flip();
+        while (buffer.hasRemaining()) channel.write(buffer);
+        buffer.clear();
+    }
+
+    private void claim(long bytes) throws IOException {
+        if (spec == null) throw new IllegalStateException("no tensor is being written");
+        if (bytes > remaining) {
+            throw new SafetensorsException(file, spec.name(), "source wrote more than the declared "
+                    + spec.byteSize() + " bytes");
+        }
+        remaining -= bytes;
+    }
+
+    /** bfloat16 bits of {@code v}, rounded to nearest even; NaN stays a quiet NaN. */
+    static short toBFloat16(float v) {
+        if (Float.isNaN(v)) return (short) 0x7fc0;
+        int bits = Float.floatToRawIntBits(v);
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+}
