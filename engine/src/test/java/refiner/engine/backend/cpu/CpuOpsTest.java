@@ -1,0 +1,207 @@
+package refiner.engine.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import refiner.engine.backend.Activation;
+import refiner.engine.backend.Backend;
+import refiner.engine.backend.reference.ReferenceBackend;
+import refiner.engine.tensor.Tensor;
+import refiner.loader.DType;
+import refiner.loader.safetensors.TensorInfo;
+
+/** Every CPU op against the reference loops, on fresh random inputs at ordinary and odd shapes. */
+class CpuOpsTest {
+    private static final CpuBackend CPU = new CpuBackend(2);
+    private static final ReferenceBackend REF = new ReferenceBackend();
+    private final SplittableRandom rnd = new SplittableRandom(System.nanoTime());
+
+    @AfterAll
+    static void close() {
+        CPU.close();
+    }
+
+    /** An input held by both backends: activation (float[]) or weight of the given dtype. */
+    private record Pair(Tensor cpu, Tensor ref, float[] values) {
+        void assertUnchanged() {
+            if (cpu.storage() instanceof float[] a) assertArrayEquals(values, a, "input modified");
+        }
+    }
+
+    private Pair act(double scale, int... shape) {
+        float[] v = TestWeights.random(rnd, (int) Tensor.numel(shape), scale);
+        return new Pair(CPU.upload(v, shape), REF.upload(v, shape), v);
+    }
+
+    private Pair weight(DType d, double scale, int... shape) {
+        long[] s = Arrays.stream(shape).asLongStream().toArray();
+        TensorInfo info = TestWeights.random(rnd, "w", d, scale, s);
+        return new Pair(CPU.weight(info), REF.weight(info), null);
+    }
+
+    /** Weight of dtype {@code d}, or an activation when {@code d} is null. */
+    private Pair param(String d, double scale, int... shape) {
+        return d.equals("ACT") ? act(scale, shape) : weight(DType.valueOf(d), scale, shape);
+    }
+
+    /** Max abs difference at most {@code rtol} times the reference's largest magnitude (or 1). */
+    private static void close(Tensor ref, Tensor cpu, double rtol, String what) {
+        assertArrayEquals(ref.shape(), cpu.shape(), what + ": shape");
+        float[] r = REF.download(ref), c = CPU.download(cpu);
+        double scale = 1e-30, diff = 0;
+        int at = -1;
+        for (int i = 0; i < r.length; i++) {
+            scale = Math.max(scale, Math.abs(r[i]));
+            double d = Math.abs(r[i] - c[i]);
+            if (!(d <= diff)) {
+                diff = d;
+                at = i;
+            }
+        }
+        if (!(diff <= rtol * scale)) {
+            fail(what + ": max |diff| " + diff + " at " + at + " (ref " + r[at] + ", cpu " + c[at] + ") exceeds " + rtol + " * " + scale);
+        }
+        cpu.close();
+    }
+
+    @ParameterizedTest(name = "linear M={0} K={1} N={2} w={3} bias={4}")
+    @CsvSource({
+        "1, 1, 1, F16, true", "3, 17, 5, F16, false", "14, 33, 50, F32, true", "64, 100, 48, BF16, true",
+        "130, 300, 97, F16, true", "97, 768, 40, F16, false", "5, 1000, 33, ACT, true", "200, 257, 129, F32, false",
+        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true"})
+    void linear(int m, int k, int n, String dtype, boolean bias) {
+        Pair x = act(1, m, k);
+        Pair w = param(dtype, 1 / Math.sqrt(k), n, k);
+        Pair b = bias ? param(dtype, 1, n) : null;
+        close(REF.linear(x.ref, w.ref, b == null ? null : b.ref), CPU.linear(x.cpu, w.cpu, b == null ? null : b.cpu), 1e-5, "linear");
+        x.assertUnchanged();
+        Pair x3 = act(1, 2, (m + 1) / 2, k);
+        close(REF.linear(x3.ref, w.ref, null), CPU.linear(x3.cpu, w.cpu, null), 1e-5, "linear rank 3");
+    }
+
+    @ParameterizedTest(name = "conv2d B={0} C={1} {2}x{3} O={4} k={5} s={6} p={7} w={8}")
+    @CsvSource({
+        "1, 1, 1, 1, 1, 1, 1, 0, F16", "2, 3, 5, 7, 4, 3, 1, 1, F16", "1, 8, 9, 9, 5, 3, 2, 1, F32",
+        "2, 16, 8, 8, 20, 1, 1, 0, F16", "1, 5, 6, 6, 7, 3, 1, 0, BF16", "2, 40, 10, 12, 33, 3, 1, 1, F16",
+        "1, 4, 16, 16, 48, 3, 2, 1, F16", "1, 70, 3, 3, 17, 1, 1, 0, ACT", "2, 33, 13, 11, 65, 3, 1, 1, F16"})
+    void conv2d(int b, int c, int h, int w, int o, int k, int stride, int pad, String dtype) {
+        Pair x = act(1, b, c, h, w);
+        Pair wt = param(dtype, 1 / Math.sqrt(c * k * k), o, c, k, k);
+        Pair bias = param(dtype, 1, o);
+        close(REF.conv2d(x.ref, wt.ref, bias.ref, stride, pad), CPU.conv2d(x.cpu, wt.cpu, bias.cpu, stride, pad), 1e-5, "conv2d");
+        close(REF.conv2d(x.ref, wt.ref, null, stride, pad), CPU.conv2d(x.cpu, wt.cpu, null, stride, pad), 1e-5, "conv2d no bias");
+        x.assertUnchanged();
+    }
+
+    @ParameterizedTest(name = "groupNorm B={0} C={1} spatial={2}x{3} groups={4} silu={5}")
+    @CsvSource({
+        "1, 4, 1, 1, 2, false", "2, 64, 5, 7, 32, true", "2, 32, 17, 1, 32, false", "1, 6, 3, 3, 3, true",
+        "2, 320, 16, 16, 32, true", "1, 96, 33, 1, 32, false"})
+    void groupNorm(int b, int c, int h, int w, int groups, boolean silu) {
+        Pair x = act(3, b, c, h, w);
+        for (int i = 0; i < x.values.length; i++) x.values[i] += 2;
+        x = new Pair(CPU.upload(x.values, b, c, h, w), REF.upload(x.values, b, c, h, w), x.values);
+        Pair g = weight(DType.F16, 1, c), be = weight(DType.F32, 1, c);
+        close(REF.groupNorm(x.ref, groups, g.ref, be.ref, 1e-6f, silu), CPU.groupNorm(x.cpu, groups, g.cpu, be.cpu, 1e-6f, silu), 1e-5, "groupNorm");
+        Pair x3 = new Pair(x.cpu.reshape(b, c, h * w), x.ref.reshape(b, c, h * w), x.values);
+        close(REF.groupNorm(x3.ref, groups, g.ref, be.ref, 1e-5f, silu), CPU.groupNorm(x3.cpu, groups, g.cpu, be.cpu, 1e-5f, silu), 1e-5, "groupNorm rank 3");
+        x.assertUnchanged();
+    }
+
+    @ParameterizedTest(name = "layerNorm rows={0} D={1}")
+    @CsvSource({"1, 1", "3, 17", "10, 64", "4, 1000", "7, 1280"})
+    void layerNorm(int rows, int d) {
+        Pair x = act(2, rows, d);
+        Pair g = weight(DType.F16, 1, d), b = weight(DType.F16, 1, d);
+        close(REF.layerNorm(x.ref, g.ref, b.ref, 1e-5f), CPU.layerNorm(x.cpu, g.cpu, b.cpu, 1e-5f), 1e-5, "layerNorm");
+        x.assertUnchanged();
+    }
+
+    @ParameterizedTest(name = "attention B={0} Lq={1} Lk={2} H={3} D={4} causal={5}")
+    @CsvSource({
+        "1, 1, 1, 1, 1, false", "1, 1, 1, 1, 1, true", "2, 7, 5, 2, 3, false", "1, 77, 77, 2, 64, true",
+        "2, 300, 77, 2, 64, false", "1, 130, 130, 3, 17, true", "2, 64, 200, 1, 64, false", "1, 5, 9, 4, 16, true",
+        "1, 257, 257, 1, 64, false"})
+    void attention(int b, int lq, int lk, int heads, int d, boolean causal) {
+        Pair q = act(1, b, lq, heads * d), k = act(1, b, lk, heads * d), v = act(1, b, lk, heads * d);
+        close(REF.attention(q.ref, k.ref, v.ref, heads, causal), CPU.attention(q.cpu, k.cpu, v.cpu, heads, causal), 1e-5, "attention");
+        q.assertUnchanged();
+        k.assertUnchanged();
+        v.assertUnchanged();
+    }
+
+    @ParameterizedTest(name = "activation {0} n={1}")
+    @CsvSource({"GELU, 1", "GELU, 1000", "QUICK_GELU, 17", "QUICK_GELU, 1000", "SILU, 3", "SILU, 1000"})
+    void activation(Activation a, int n) {
+        Pair x = act(12, n);
+        close(REF.activation(x.ref, a), CPU.activation(x.cpu, a), 2e-6, a.toString());
+        x.assertUnchanged();
+    }
+
+    @ParameterizedTest(name = "geglu rows={0} F={1}")
+    @CsvSource({"1, 1", "3, 17", "5, 96", "2, 3000"})
+    void geglu(int rows, int f) {
+        Pair x = act(6, rows, 2 * f);
+        close(REF.geglu(x.ref), CPU.geglu(x.cpu), 2e-6, "geglu");
+        x.assertUnchanged();
+    }
+
+    @Test
+    void pointwiseAndLayout() {
+        Pair a = act(1, 2, 3, 5, 7), b = act(1, 2, 3, 5, 7), c = act(1, 2, 3);
+        check("add", (be, t) -> be.add(t[0], t[1]), a, b);
+        check("addChannels", (be, t) -> be.addChannels(t[0], t[1]), a, c);
+        check("scale", (be, t) -> be.scale(t[0], -0.37f), a);
+        Pair d = act(1, 2, 4, 5, 7), e = act(1, 2, 3, 5, 2);
+        check("concat 1", (be, t) -> be.concat(1, t[0], t[1]), a, d);
+        check("concat 3", (be, t) -> be.concat(3, t[0], t[1]), a, e);
+        check("concat 0", (be, t) -> be.concat(0, t[0], t[1]), a, b);
+        check("slice 1", (be, t) -> be.slice(t[0], 1, 1, 3), a);
+        check("slice 3", (be, t) -> be.slice(t[0], 3, 2, 7), a);
+        check("slice 0", (be, t) -> be.slice(t[0], 0, 1, 2), a);
+        check("toTokens", (be, t) -> be.toTokens(t[0]), a);
+        Pair tok = act(1, 2, 35, 3);
+        check("toImage", (be, t) -> be.toImage(t[0], 5, 7), tok);
+        check("upsample", (be, t) -> be.upsampleNearest2x(t[0]), a);
+        Pair table = weight(DType.F16, 1, 50, 9);
+        check("embedding", (be, t) -> be.embedding(t[0], new int[] {3, 0, 49, 3}), table);
+        for (Pair p : new Pair[] {a, b, c, d, e, tok}) p.assertUnchanged();
+    }
+
+    private void check(String what, BiFunction<Backend, Tensor[], Tensor> op, Pair... in) {
+        Tensor r = op.apply(REF, Arrays.stream(in).map(Pair::ref).toArray(Tensor[]::new));
+        Tensor c = op.apply(CPU, Arrays.stream(in).map(Pair::cpu).toArray(Tensor[]::new));
+        close(r, c, 0, what);
+    }
+
+    @Test
+    void weightsDownloadWidened() {
+        float[] v = {1.5f, -2.25f, 65504f, 6.1035156e-5f};
+        for (DType d : new DType[] {DType.F16, DType.F32}) {
+            Tensor w = CPU.weight(TestWeights.of("w", d, v, 2, 2));
+            assertArrayEquals(v, CPU.download(w), d.toString());
+            Tensor u = CPU.upload(CPU.download(w), 2, 2);
+            assertArrayEquals(v, CPU.download(u));
+        }
+    }
+
+    @Test
+    void releasedBuffersAreReused() {
+        Tensor t = CPU.allocate(3, 1000);
+        Object s = t.storage();
+        t.close();
+        Tensor u = CPU.allocate(1000, 3);
+        assertTrue(u.storage() == s, "buffer not reused");
+        assertEquals(3000, u.numel());
+        u.close();
+    }
+}
