@@ -1,38 +1,33 @@
 package refiner.engine.synth;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import refiner.loader.DType;
-import refiner.loader.safetensors.TensorSpec;
 
 /**
- * The model topologies {@link ModelSynthesizer} can write. Each preset is a table held as
- * resources under {@code refiner/engine/synth/<id>/}: per component a {@code config.json} and a
- * {@code .tensors} list (one {@code name d0,d1,...} line per tensor, all F16).
- *
- * <ul>
- *   <li>{@code refiner-1.0}: the key names, shapes and configs of stabilityai/stable-diffusion-xl-refiner-1.0
- *       (6.1 GB of fp16 weights).</li>
- *   <li>{@code tiny}: the same architecture shrunk to a few megabytes (the tiny-refiner test topology).</li>
- * </ul>
+ * The topologies a synthetic model can take. Each preset is a set of config.json resources under
+ * {@code refiner/engine/synth/<name>/}; the files every preset shares (model_index.json, the
+ * scheduler config and the CLIP tokenizer) lie under {@code refiner/engine/synth/common/}.
  */
 public enum Preset {
-    REFINER_1_0("refiner-1.0"),
-    TINY("tiny");
+    /** The tiny refiner of the test fixtures: same key names, small widths, about 18 MB in fp16. */
+    TINY("tiny"),
+    /** The full-size SDXL refiner 1.0 topology, about 6 GB in fp16. */
+    REFINER_1_0("refiner-1.0");
 
     static final String ROOT = "/refiner/engine/synth/";
-
-    private static final String[][] COMPONENTS = {
-        {"text_encoder_2", "model.fp16.safetensors"},
-        {"unet", "diffusion_pytorch_model.fp16.safetensors"},
-        {"vae", "diffusion_pytorch_model.fp16.safetensors"},
-    };
+    /** Files copied unchanged into every synthetic model, relative to its root. */
+    static final List<String> COMMON_FILES = List.of(
+            "model_index.json",
+            "scheduler/scheduler_config.json",
+            "tokenizer_2/vocab.json",
+            "tokenizer_2/merges.txt",
+            "tokenizer_2/tokenizer_config.json",
+            "tokenizer_2/special_tokens_map.json");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String id;
 
@@ -40,50 +35,37 @@ public enum Preset {
         this.id = id;
     }
 
-    /** The name used on the command line. */
+    /** The name used on the command line, e.g. {@code refiner-1.0}. */
     public String id() {
         return id;
     }
 
-    /** The preset called {@code id}; an {@link IllegalArgumentException} listing the known ones otherwise. */
+    /** The preset named {@code id}, or an {@link IllegalArgumentException} listing the known ones. */
     public static Preset of(String id) {
         for (Preset p : values()) {
             if (p.id.equals(id)) return p;
         }
-        throw new IllegalArgumentException("unknown preset '" + id + "' (known: "
-                + String.join(", ", Arrays.stream(values()).map(Preset::id).toList()) + ")");
+        throw new IllegalArgumentException("unknown preset '" + id + "' (known: tiny, refiner-1.0)");
     }
 
-    /** The text encoder, UNet and VAE, each with its tensors sorted by name as in the published files. */
-    public List<SynthComponent> components() {
-        List<SynthComponent> out = new ArrayList<>();
-        for (String[] c : COMPONENTS) {
-            String base = ROOT + id + "/" + c[0];
-            List<TensorSpec> tensors = new ArrayList<>();
-            for (String line : resource(base + ".tensors").split("\n")) {
-                if (line.isBlank()) continue;
-                String[] parts = line.trim().split(" ");
-                long[] shape = Arrays.stream(parts[1].split(",")).mapToLong(Long::parseLong).toArray();
-                tensors.add(new TensorSpec(parts[0], DType.F16, shape));
-            }
-            tensors.sort(Comparator.comparing(TensorSpec::name));
-            out.add(new SynthComponent(c[0], c[1], resource(base + ".config.json"), tensors));
-        }
-        return out;
-    }
-
-    /** A bundled text resource under the synth root. */
-    static String resource(String path) {
-        return new String(bytes(path), StandardCharsets.UTF_8);
-    }
-
-    /** A bundled resource's bytes; a missing one is a packaging error. */
-    static byte[] bytes(String path) {
-        try (InputStream in = Preset.class.getResourceAsStream(path)) {
-            if (in == null) throw new IllegalStateException("missing resource " + path);
-            return in.readAllBytes();
+    /** The config.json of one component of this preset. */
+    public JsonNode config(Component component) {
+        try (InputStream in = resource(id + "/" + component.folder() + "/config.json")) {
+            return JSON.readTree(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Every checkpoint tensor of one component of this preset. */
+    public List<Param> params(Component component) {
+        return component.params(config(component));
+    }
+
+    /** A bundled resource below {@link #ROOT}; an {@link IOException} when it is missing from the jar. */
+    static InputStream resource(String path) throws IOException {
+        InputStream in = Preset.class.getResourceAsStream(ROOT + path);
+        if (in == null) throw new IOException("resource " + ROOT + path + " is missing from the build");
+        return in;
     }
 }
