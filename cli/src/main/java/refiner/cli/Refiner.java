@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
                 InspectCommand.class,
+                SynthCommand.class,
         })
 public final class Refiner implements Runnable {
 

@@ -62,7 +62,7 @@ public final class SynthModel {
         Counter counter = new Counter(progress, total, new long[1]);
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        if (Files.exists(target)) throw new FileAlreadyExistsException(target.toString());
+        if (Files.exists(target)) throw new FileAlreadyExistsException(target.toString(), null, "already exists (give a new folder)");
         Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".");
         try {
             for (String file : Preset.COMMON_FILES) copy("common/" + file, tmp.resolve(file));
