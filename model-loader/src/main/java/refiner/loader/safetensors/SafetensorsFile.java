@@ -2,9 +2,9 @@ package refiner.loader.safetensors;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,9 +14,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -47,8 +49,7 @@ public final class SafetensorsFile implements Weights {
     public static final long MAX_HEADER_BYTES = 100_000_000L;
 
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Path path;
     private final Arena arena;
@@ -64,11 +65,14 @@ public final class SafetensorsFile implements Weights {
 
     /** Maps and validates {@code path}; a damaged file gives a one-line {@link SafetensorsException}. */
     public static SafetensorsFile open(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            throw new SafetensorsException(path, Files.exists(path) ? "not a regular file" : "no such file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new SafetensorsException(path, "not a safetensors file: " + size + " bytes, too short for a header length");
-            long headerLen = readHeaderLength(ch);
+            long headerLen = readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             if (headerLen < 0 || headerLen > size - 8) {
                 throw new SafetensorsException(path, "header length " + Long.toUnsignedString(headerLen)
                         + " goes beyond the end of the file (" + size + " bytes)");
@@ -84,9 +88,12 @@ public final class SafetensorsFile implements Weights {
                 tensors.put(e.name(), new TensorInfo(e.name(), e.dtype(), e.shape(), data.asSlice(e.begin(), e.end() - e.begin())));
             }
             return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), header.metadata());
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (SafetensorsException | RuntimeException | Error e) {
             arena.close();
             throw e;
+        } catch (IOException e) {
+            arena.close();
+            throw new SafetensorsException(path, "cannot be read: " + e);
         }
     }
 
@@ -127,23 +134,15 @@ public final class SafetensorsFile implements Weights {
         arena.close();
     }
 
-    private static long readHeaderLength(FileChannel ch) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        while (b.hasRemaining()) {
-            if (ch.read(b, b.position()) < 0) throw new IOException("unexpected end of file");
-        }
-        return b.getLong(0);
-    }
-
     private static ByteBuffer readFully(FileChannel ch, long position, int length) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(length);
         while (b.hasRemaining()) {
-            if (ch.read(b, position + b.position()) < 0) throw new IOException("unexpected end of file");
+            if (ch.read(b, position + b.position()) < 0) throw new EOFException("file shrank while being read");
         }
         return b.flip();
     }
 
-    private static JsonNode parseHeader(Path path, ByteBuffer bytes) throws SafetensorsException {
+    private static JsonNode parseHeader(Path path, ByteBuffer bytes) throws IOException {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -154,8 +153,13 @@ public final class SafetensorsFile implements Weights {
             throw new SafetensorsException(path, "header is not valid UTF-8");
         }
         if (!text.startsWith("{")) throw new SafetensorsException(path, "header is not a JSON object (it does not start with '{')");
-        try {
-            return JSON.readTree(text);
+        try (JsonParser parser = JSON.createParser(text)) {
+            JsonNode root = JSON.readTree(parser);
+            if (parser.nextToken() != null) {
+                throw new SafetensorsException(path, "header has content after its JSON object at column "
+                        + parser.currentTokenLocation().getColumnNr());
+            }
+            return root;
         } catch (JsonProcessingException e) {
             throw new SafetensorsException(path, "header is not valid JSON: " + e.getOriginalMessage().replaceAll("\\s+", " "));
         }
@@ -216,10 +220,10 @@ public final class SafetensorsFile implements Weights {
                 for (long d : shape) n = Math.multiplyExact(n, d);
                 expected = Math.multiplyExact(n, dtype.bytes());
             } catch (ArithmeticException e) {
-                throw new SafetensorsException(path, name, "shape " + java.util.Arrays.toString(shape) + " is too large");
+                throw new SafetensorsException(path, name, "shape " + Arrays.toString(shape) + " is too large");
             }
             if (expected != end - begin) {
-                throw new SafetensorsException(path, name, "shape " + java.util.Arrays.toString(shape) + " of " + dtype + " needs "
+                throw new SafetensorsException(path, name, "shape " + Arrays.toString(shape) + " of " + dtype + " needs "
                         + expected + " bytes but data_offsets [" + begin + ", " + end + "] hold " + (end - begin));
             }
             return new Entry(name, dtype, shape, begin, end);

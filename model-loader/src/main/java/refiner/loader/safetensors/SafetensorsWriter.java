@@ -52,6 +52,7 @@ public final class SafetensorsWriter {
             throws IOException {
         byte[] header = header(path, tensors, metadata);
         Path dir = path.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) throw new SafetensorsException(path, "cannot be written: folder " + dir + " does not exist");
         Path tmp = dir.resolve("." + path.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -172,6 +173,10 @@ public final class SafetensorsWriter {
         }
         int pad = (8 - out.size() % 8) % 8;
         for (int i = 0; i < pad; i++) out.write(' ');
+        if (out.size() > SafetensorsFile.MAX_HEADER_BYTES) {
+            throw new SafetensorsException(path, "header of " + out.size() + " bytes exceeds the limit of "
+                    + SafetensorsFile.MAX_HEADER_BYTES + " bytes");
+        }
         return out.toByteArray();
     }
 }

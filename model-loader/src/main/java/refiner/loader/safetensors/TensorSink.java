@@ -15,6 +15,7 @@ import refiner.loader.DType;
  */
 public final class TensorSink {
     private static final int BUFFER_BYTES = 1 << 20;
+    private static final long SEGMENT_PIECE = 1L << 30;
 
     private final Path file;
     private final FileChannel channel;
@@ -49,9 +50,11 @@ public final class TensorSink {
         }
     }
 
-    /** Raw little-endian bytes, the whole segment. */
+    /** Raw little-endian bytes, the whole segment (of any size: it is taken 1 GiB at a time). */
     public void write(MemorySegment src) throws IOException {
-        write(src.asByteBuffer());
+        for (long at = 0; at < src.byteSize(); at += SEGMENT_PIECE) {
+            write(src.asSlice(at, Math.min(SEGMENT_PIECE, src.byteSize() - at)).asByteBuffer());
+        }
     }
 
     /** Raw little-endian bytes. */
