@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
         subcommands = {
                 InspectCommand.class,
                 SynthCommand.class,
+                BenchCommand.class,
         })
 public final class Refiner implements Runnable {
 

@@ -13,9 +13,11 @@ import refiner.loader.safetensors.TensorInfo;
 
 /**
  * A backend that forwards every op to another one and accumulates, per op name, the calls, the
- * wall time and the multiply-accumulates (counted as in {@link MacCounter}). Tensors stay the
- * delegate's own. Times are taken around each call, so they are exact for a synchronous backend
- * (the CPU); for an asynchronous one they include only what the call itself waits for.
+ * wall time and the multiply-accumulates (counted as in {@link MacCounter}). Layers dispatch on
+ * their input's backend, so the tensors handed out are this backend's: each shares the storage of
+ * the delegate's tensor it stands for, and is turned back into one on the way in. Times are taken
+ * around each call, so they are exact for a synchronous backend (the CPU); for an asynchronous one
+ * they include only what the call itself waits for.
  */
 public final class ProfilingBackend implements Backend {
     private final Backend delegate;
@@ -46,7 +48,21 @@ public final class ProfilingBackend implements Backend {
     }
 
     private Tensor timed(String op, Supplier<Tensor> call) {
-        return timed(op, 0, call);
+        return timedTensor(op, 0, call);
+    }
+
+    private Tensor timedTensor(String op, long macs, Supplier<Tensor> call) {
+        return wrap(timed(op, macs, call));
+    }
+
+    /** The delegate's tensor {@code t} as one of this backend's, same storage and ownership. */
+    private Tensor wrap(Tensor t) {
+        return new Tensor(this, t.dtype(), t.shape(), t.storage(), t.isOwner());
+    }
+
+    /** This backend's tensor {@code t} as a non-owning view of the delegate's. */
+    private Tensor in(Tensor t) {
+        return t == null ? null : new Tensor(delegate, t.dtype(), t.shape(), t.storage(), false);
     }
 
     @Override
@@ -56,33 +72,33 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor allocate(int... shape) {
-        return delegate.allocate(shape);
+        return wrap(delegate.allocate(shape));
     }
 
     @Override
     public Tensor upload(float[] data, int... shape) {
-        return timed("upload", 0, () -> delegate.upload(data, shape));
+        return timedTensor("upload", 0, () -> delegate.upload(data, shape));
     }
 
     @Override
     public float[] download(Tensor t) {
-        return timed("download", 0, () -> delegate.download(t));
+        return timed("download", 0, () -> delegate.download(in(t)));
     }
 
     @Override
     public Tensor weight(TensorInfo w) {
-        return delegate.weight(w);
+        return wrap(delegate.weight(w));
     }
 
     @Override
     public void release(Tensor t) {
-        delegate.release(t);
+        delegate.release(new Tensor(delegate, t.dtype(), t.shape(), t.storage(), t.isOwner()));
     }
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
         long macs = x.numel() * w.dim(0);
-        return timed("linear", macs, () -> delegate.linear(x, w, bias));
+        return timedTensor("linear", macs, () -> delegate.linear(in(x), in(w), in(bias)));
     }
 
     @Override
@@ -90,78 +106,83 @@ public final class ProfilingBackend implements Backend {
         long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1;
         long outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
         long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
-        return timed("conv2d " + w.dim(2) + "x" + w.dim(3), macs, () -> delegate.conv2d(x, w, bias, stride, padding));
+        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), macs, () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
     }
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
-        return timed(silu ? "groupNorm+silu" : "groupNorm", () -> delegate.groupNorm(x, groups, gamma, beta, eps, silu));
+        return timed(silu ? "groupNorm+silu" : "groupNorm", () -> delegate.groupNorm(in(x), groups, in(gamma), in(beta), eps, silu));
     }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
-        return timed("layerNorm", () -> delegate.layerNorm(x, gamma, beta, eps));
+        return timed("layerNorm", () -> delegate.layerNorm(in(x), in(gamma), in(beta), eps));
     }
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
         long macs = 2L * q.dim(0) * q.dim(1) * k.dim(1) * q.dim(2);
-        return timed(causal ? "attention causal" : "attention", macs, () -> delegate.attention(q, k, v, heads, causal));
+        return timedTensor(causal ? "attention causal" : "attention", macs, () -> delegate.attention(in(q), in(k), in(v), heads, causal));
     }
 
     @Override
     public Tensor activation(Tensor x, Activation a) {
-        return timed("activation " + a, () -> delegate.activation(x, a));
+        return timed("activation " + a, () -> delegate.activation(in(x), a));
     }
 
     @Override
     public Tensor geglu(Tensor x) {
-        return timed("geglu", () -> delegate.geglu(x));
+        return timed("geglu", () -> delegate.geglu(in(x)));
     }
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
-        return timed("add", () -> delegate.add(a, b));
+        return timed("add", () -> delegate.add(in(a), in(b)));
     }
 
     @Override
     public Tensor addChannels(Tensor x, Tensor b) {
-        return timed("addChannels", () -> delegate.addChannels(x, b));
+        return timed("addChannels", () -> delegate.addChannels(in(x), in(b)));
     }
 
     @Override
     public Tensor scale(Tensor x, float s) {
-        return timed("scale", () -> delegate.scale(x, s));
+        return timed("scale", () -> delegate.scale(in(x), s));
     }
 
     @Override
     public Tensor concat(int axis, Tensor a, Tensor b) {
-        return timed("concat", () -> delegate.concat(axis, a, b));
+        return timed("concat", () -> delegate.concat(axis, in(a), in(b)));
     }
 
     @Override
     public Tensor slice(Tensor x, int axis, int start, int end) {
-        return timed("slice", () -> delegate.slice(x, axis, start, end));
+        return timed("slice", () -> delegate.slice(in(x), axis, start, end));
     }
 
     @Override
     public Tensor toTokens(Tensor x) {
-        return timed("toTokens", () -> delegate.toTokens(x));
+        return timed("toTokens", () -> delegate.toTokens(in(x)));
     }
 
     @Override
     public Tensor toImage(Tensor x, int height, int width) {
-        return timed("toImage", () -> delegate.toImage(x, height, width));
+        return timed("toImage", () -> delegate.toImage(in(x), height, width));
     }
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        return timed("upsampleNearest2x", () -> delegate.upsampleNearest2x(x));
+        return timed("upsampleNearest2x", () -> delegate.upsampleNearest2x(in(x)));
+    }
+
+    @Override
+    public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
+        return timed("pad2d", () -> delegate.pad2d(in(x), top, bottom, left, right));
     }
 
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
-        return timed("embedding", () -> delegate.embedding(table, ids));
+        return timed("embedding", () -> delegate.embedding(in(table), ids));
     }
 
     @Override

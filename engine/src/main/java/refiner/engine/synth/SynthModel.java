@@ -63,7 +63,8 @@ public final class SynthModel {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         if (Files.exists(target)) throw new FileAlreadyExistsException(target.toString(), null, "already exists (give a new folder)");
-        Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".");
+        // a plain directory (not createTempDirectory, which is private to the owner) so the model gets the usual permissions
+        Path tmp = Files.createDirectory(parent.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp"));
         try {
             for (String file : Preset.COMMON_FILES) copy("common/" + file, tmp.resolve(file));
             for (Component c : Component.values()) {
