@@ -13,9 +13,10 @@ import refiner.loader.safetensors.TensorInfo;
  * the mapped checkpoint and widened inside the kernels.
  */
 public final class CpuBackend implements Backend {
-    private final BufferPool pool = new BufferPool(Runtime.getRuntime().maxMemory() / 4 / Float.BYTES);
+    private final BufferPool buffers = new BufferPool(Runtime.getRuntime().maxMemory() / 4 / Float.BYTES);
     private final ReferenceBackend loops = new ReferenceBackend();
-    private final int threads;
+    private final WorkerPool pool;
+    private final Gemm gemm;
 
     /** A backend using every available processor. */
     public CpuBackend() {
@@ -25,7 +26,8 @@ public final class CpuBackend implements Backend {
     /** A backend running its kernels on {@code threads} worker threads. */
     public CpuBackend(int threads) {
         if (threads < 1) throw new IllegalArgumentException("CpuBackend: thread count " + threads + " must be at least 1");
-        this.threads = threads;
+        this.pool = new WorkerPool(threads);
+        this.gemm = new Gemm(pool);
     }
 
     @Override
@@ -39,7 +41,7 @@ public final class CpuBackend implements Backend {
     public Tensor allocate(int... shape) {
         for (int d : shape) if (d < 0) throw new IllegalArgumentException("allocate: negative dimension in " + Arrays.toString(shape));
         int n = HostTensors.prod(shape, 0, shape.length);
-        float[] a = pool.take(n);
+        float[] a = buffers.take(n);
         return new Tensor(this, DType.F32, shape, a != null ? a : new float[n], true);
     }
 
@@ -66,12 +68,27 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void release(Tensor t) {
-        if (t.backend() == this && t.isOwner() && t.storage() instanceof float[] a) pool.give(a);
+        if (t.backend() == this && t.isOwner() && t.storage() instanceof float[] a) buffers.give(a);
     }
 
     @Override
     public void close() {
-        pool.clear();
+        pool.close();
+        buffers.clear();
+    }
+
+    /** The float[] behind an activation; a widened copy when {@code t} is a weight. */
+    private static float[] data(Tensor t) {
+        float[] a = HostTensors.array(t);
+        return a != null ? a : HostTensors.toArray(t);
+    }
+
+    /** A per-channel vector of length {@code n} widened to floats, or null when {@code t} is null. */
+    private float[] vector(String what, Tensor t, int n) {
+        if (t == null) return null;
+        HostTensors.check(this, t, what);
+        if (t.numel() != n) throw new IllegalArgumentException(what + " " + t + " does not have " + n + " elements");
+        return data(t);
     }
 
     private Tensor own(Tensor r) {
@@ -82,12 +99,43 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
-        return own(loops.linear(x, w, bias));
+        HostTensors.check(this, x, "linear x");
+        HostTensors.check(this, w, "linear w");
+        HostTensors.rank("linear", w, 2);
+        int k = x.dim(-1), n = w.dim(0);
+        if (w.dim(1) != k) throw new IllegalArgumentException("linear: x " + x + " does not match w " + w);
+        float[] b = vector("linear bias", bias, n);
+        int m = (int) (x.numel() / k);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = n;
+        Tensor y = allocate(shape);
+        gemm.multiply(m, n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, null, b);
+        return y;
     }
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
-        return own(loops.conv2d(x, w, bias, stride, padding));
+        HostTensors.check(this, x, "conv2d x");
+        HostTensors.check(this, w, "conv2d w");
+        HostTensors.rank("conv2d", x, 4);
+        HostTensors.rank("conv2d", w, 4);
+        int b = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+        int o = w.dim(0), ks = w.dim(2);
+        if (w.dim(1) != c || w.dim(3) != ks) throw new IllegalArgumentException("conv2d: x " + x + " does not match w " + w);
+        if (stride < 1 || padding < 0) throw new IllegalArgumentException("conv2d: stride " + stride + ", padding " + padding);
+        int oh = (h + 2 * padding - ks) / stride + 1, ow = (wd + 2 * padding - ks) / stride + 1;
+        if (oh < 1 || ow < 1) throw new IllegalArgumentException("conv2d: kernel " + ks + " larger than padded input " + x);
+        float[] bv = vector("conv2d bias", bias, o);
+        float[] xs = data(x);
+        Tensor y = allocate(b, o, oh, ow);
+        float[] ys = data(y);
+        int p = oh * ow, kk = c * ks * ks;
+        RowPacker weights = new RowPacker(w, 0, kk);
+        for (int n = 0; n < b; n++) {
+            Im2colPacker patches = new Im2colPacker(xs, n * c * h * wd, h, wd, ks, stride, padding, ow);
+            gemm.multiply(o, p, kk, weights, patches, ys, n * o * p, p, bv, null);
+        }
+        return y;
     }
 
     @Override

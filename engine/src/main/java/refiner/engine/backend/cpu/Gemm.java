@@ -1,0 +1,232 @@
+package refiner.engine.backend.cpu;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Blocked, packed single-precision matrix product C[M, N] = A[M, K] B[K, N] (+ row or column bias)
+ * in the layout of the classic Goto scheme: a KC x NC panel of B is packed once, shared by all
+ * threads and kept in L2; each thread packs MC x KC blocks of A and runs an MR x NR register-tiled
+ * kernel over them. The operands are supplied by {@link Packer}s, which widen weights and gather
+ * image patches while packing, so neither side is ever materialised in fp32 whole.
+ */
+final class Gemm {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    static final int MR = 12;
+    static final int NR = 2 * L;
+    static final int KC = 256;
+    static final int MC = 96;
+    static final int NC = 1024;
+
+    /** Packs one strip of an operand: {@code width} rows of A or columns of B over a range of K. */
+    interface Packer {
+        /**
+         * Writes items {@code [from, from + count)} for k in {@code [k0, k0 + kc)} to
+         * {@code dst[off + k * width + i]}, and zeros for items {@code count <= i < width}.
+         */
+        void pack(float[] dst, int off, int from, int count, int width, int k0, int kc);
+    }
+
+    private final WorkerPool pool;
+    private final float[] panel = new float[KC * NC];
+    private final ThreadLocal<float[]> blocks = ThreadLocal.withInitial(() -> new float[MC * KC]);
+    private final ThreadLocal<float[]> edges = ThreadLocal.withInitial(() -> new float[MR * NR]);
+
+    Gemm(WorkerPool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * C[i, j] = sum_k A[i, k] B[k, j] + rowBias[i] + colBias[j], written to
+     * {@code c[co + i * ldc + j]}; either bias may be null.
+     */
+    synchronized void multiply(int m, int n, int k, Packer a, Packer b, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
+        int mBlocks = (m + MC - 1) / MC;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc), strips = (nc + NR - 1) / NR;
+            int groups = Math.clamp((2L * pool.threads() + mBlocks - 1) / mBlocks, 1, strips);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc), j0 = jc, k0 = pc;
+                pool.run(strips, s -> b.pack(panel, s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, k0, kc));
+                pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, nc, strips, j0, k0, kc, a, c, co, ldc, rowBias, colBias));
+            }
+        }
+    }
+
+    /** One MC-row block of A against strip group {@code g} of the packed B panel. */
+    private void block(int ib, int g, int groups, int m, int nc, int strips, int j0, int k0, int kc,
+                       Packer a, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
+        float[] ap = blocks.get();
+        int i0 = ib * MC, mc = Math.min(MC, m - i0), mStrips = (mc + MR - 1) / MR;
+        for (int s = 0; s < mStrips; s++) a.pack(ap, s * kc * MR, i0 + s * MR, Math.min(MR, mc - s * MR), MR, k0, kc);
+        boolean first = k0 == 0;
+        int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
+        for (int js = s0; js < s1; js++) {
+            int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR);
+            for (int is = 0; is < mStrips; is++) {
+                int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
+                if (rows == MR && cols == NR) {
+                    tile(kc, ap, is * kc * MR, panel, js * kc * NR, c, co + i * ldc + j, ldc, first, rowBias, i, colBias, j);
+                } else {
+                    edge(kc, ap, is * kc * MR, js * kc * NR, c, co + i * ldc + j, ldc, rows, cols, first, rowBias, i, colBias, j);
+                }
+            }
+        }
+    }
+
+    /** A partial tile at the bottom or right border, run through a full-size scratch tile. */
+    private void edge(int kc, float[] ap, int ao, int bo, float[] c, int co, int ldc, int rows, int cols,
+                      boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
+        float[] t = edges.get();
+        Arrays.fill(t, 0f);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                t[r * NR + j] = first
+                        ? (rowBias == null ? 0f : rowBias[ro + r]) + (colBias == null ? 0f : colBias[cbo + j])
+                        : c[co + r * ldc + j];
+            }
+        }
+        tile(kc, ap, ao, panel, bo, t, 0, NR, false, null, 0, null, 0);
+        for (int r = 0; r < rows; r++) System.arraycopy(t, r * NR, c, co + r * ldc, cols);
+    }
+
+    /**
+     * C[12 x NR] (+)= A-strip[kc x 12] * B-strip[kc x NR]: one register tile of 24 accumulators.
+     * With {@code first} the tile starts from the biases, otherwise from C.
+     */
+    private static void tile(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc,
+                             boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
+        if (first) {
+            FloatVector z0 = colBias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, colBias, cbo + 0 * L);
+            FloatVector z1 = colBias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, colBias, cbo + 1 * L);
+            FloatVector r0 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 0]);
+            FloatVector r1 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 1]);
+            FloatVector r2 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 2]);
+            FloatVector r3 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 3]);
+            FloatVector r4 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 4]);
+            FloatVector r5 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 5]);
+            FloatVector r6 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 6]);
+            FloatVector r7 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 7]);
+            FloatVector r8 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 8]);
+            FloatVector r9 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 9]);
+            FloatVector r10 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 10]);
+            FloatVector r11 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 11]);
+            c00 = z0.add(r0);
+            c01 = z1.add(r0);
+            c10 = z0.add(r1);
+            c11 = z1.add(r1);
+            c20 = z0.add(r2);
+            c21 = z1.add(r2);
+            c30 = z0.add(r3);
+            c31 = z1.add(r3);
+            c40 = z0.add(r4);
+            c41 = z1.add(r4);
+            c50 = z0.add(r5);
+            c51 = z1.add(r5);
+            c60 = z0.add(r6);
+            c61 = z1.add(r6);
+            c70 = z0.add(r7);
+            c71 = z1.add(r7);
+            c80 = z0.add(r8);
+            c81 = z1.add(r8);
+            c90 = z0.add(r9);
+            c91 = z1.add(r9);
+            c100 = z0.add(r10);
+            c101 = z1.add(r10);
+            c110 = z0.add(r11);
+            c111 = z1.add(r11);
+        } else {
+            c00 = FloatVector.fromArray(S, c, co + 0 * ldc + 0 * L);
+            c01 = FloatVector.fromArray(S, c, co + 0 * ldc + 1 * L);
+            c10 = FloatVector.fromArray(S, c, co + 1 * ldc + 0 * L);
+            c11 = FloatVector.fromArray(S, c, co + 1 * ldc + 1 * L);
+            c20 = FloatVector.fromArray(S, c, co + 2 * ldc + 0 * L);
+            c21 = FloatVector.fromArray(S, c, co + 2 * ldc + 1 * L);
+            c30 = FloatVector.fromArray(S, c, co + 3 * ldc + 0 * L);
+            c31 = FloatVector.fromArray(S, c, co + 3 * ldc + 1 * L);
+            c40 = FloatVector.fromArray(S, c, co + 4 * ldc + 0 * L);
+            c41 = FloatVector.fromArray(S, c, co + 4 * ldc + 1 * L);
+            c50 = FloatVector.fromArray(S, c, co + 5 * ldc + 0 * L);
+            c51 = FloatVector.fromArray(S, c, co + 5 * ldc + 1 * L);
+            c60 = FloatVector.fromArray(S, c, co + 6 * ldc + 0 * L);
+            c61 = FloatVector.fromArray(S, c, co + 6 * ldc + 1 * L);
+            c70 = FloatVector.fromArray(S, c, co + 7 * ldc + 0 * L);
+            c71 = FloatVector.fromArray(S, c, co + 7 * ldc + 1 * L);
+            c80 = FloatVector.fromArray(S, c, co + 8 * ldc + 0 * L);
+            c81 = FloatVector.fromArray(S, c, co + 8 * ldc + 1 * L);
+            c90 = FloatVector.fromArray(S, c, co + 9 * ldc + 0 * L);
+            c91 = FloatVector.fromArray(S, c, co + 9 * ldc + 1 * L);
+            c100 = FloatVector.fromArray(S, c, co + 10 * ldc + 0 * L);
+            c101 = FloatVector.fromArray(S, c, co + 10 * ldc + 1 * L);
+            c110 = FloatVector.fromArray(S, c, co + 11 * ldc + 0 * L);
+            c111 = FloatVector.fromArray(S, c, co + 11 * ldc + 1 * L);
+        }
+        for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0]);
+            c00 = b0.fma(a0, c00);
+            c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            c10 = b0.fma(a1, c10);
+            c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
+            c20 = b0.fma(a2, c20);
+            c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
+            c30 = b0.fma(a3, c30);
+            c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4]);
+            c40 = b0.fma(a4, c40);
+            c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5]);
+            c50 = b0.fma(a5, c50);
+            c51 = b1.fma(a5, c51);
+            FloatVector a6 = FloatVector.broadcast(S, a[ao + 6]);
+            c60 = b0.fma(a6, c60);
+            c61 = b1.fma(a6, c61);
+            FloatVector a7 = FloatVector.broadcast(S, a[ao + 7]);
+            c70 = b0.fma(a7, c70);
+            c71 = b1.fma(a7, c71);
+            FloatVector a8 = FloatVector.broadcast(S, a[ao + 8]);
+            c80 = b0.fma(a8, c80);
+            c81 = b1.fma(a8, c81);
+            FloatVector a9 = FloatVector.broadcast(S, a[ao + 9]);
+            c90 = b0.fma(a9, c90);
+            c91 = b1.fma(a9, c91);
+            FloatVector a10 = FloatVector.broadcast(S, a[ao + 10]);
+            c100 = b0.fma(a10, c100);
+            c101 = b1.fma(a10, c101);
+            FloatVector a11 = FloatVector.broadcast(S, a[ao + 11]);
+            c110 = b0.fma(a11, c110);
+            c111 = b1.fma(a11, c111);
+        }
+        c00.intoArray(c, co + 0 * ldc + 0 * L);
+        c01.intoArray(c, co + 0 * ldc + 1 * L);
+        c10.intoArray(c, co + 1 * ldc + 0 * L);
+        c11.intoArray(c, co + 1 * ldc + 1 * L);
+        c20.intoArray(c, co + 2 * ldc + 0 * L);
+        c21.intoArray(c, co + 2 * ldc + 1 * L);
+        c30.intoArray(c, co + 3 * ldc + 0 * L);
+        c31.intoArray(c, co + 3 * ldc + 1 * L);
+        c40.intoArray(c, co + 4 * ldc + 0 * L);
+        c41.intoArray(c, co + 4 * ldc + 1 * L);
+        c50.intoArray(c, co + 5 * ldc + 0 * L);
+        c51.intoArray(c, co + 5 * ldc + 1 * L);
+        c60.intoArray(c, co + 6 * ldc + 0 * L);
+        c61.intoArray(c, co + 6 * ldc + 1 * L);
+        c70.intoArray(c, co + 7 * ldc + 0 * L);
+        c71.intoArray(c, co + 7 * ldc + 1 * L);
+        c80.intoArray(c, co + 8 * ldc + 0 * L);
+        c81.intoArray(c, co + 8 * ldc + 1 * L);
+        c90.intoArray(c, co + 9 * ldc + 0 * L);
+        c91.intoArray(c, co + 9 * ldc + 1 * L);
+        c100.intoArray(c, co + 10 * ldc + 0 * L);
+        c101.intoArray(c, co + 10 * ldc + 1 * L);
+        c110.intoArray(c, co + 11 * ldc + 0 * L);
+        c111.intoArray(c, co + 11 * ldc + 1 * L);
+    }
+}

@@ -1,0 +1,41 @@
+package refiner.engine.backend.cpu;
+
+import refiner.engine.tensor.Tensor;
+
+/**
+ * Packs strips of a row-major [rows, K] matrix (an activation, or a weight widened on the fly) as
+ * the A side of a product, or, read as its transpose, as the B side of x * W^T.
+ */
+final class RowPacker implements Gemm.Packer {
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[Gemm.KC]);
+
+    private final Tensor t;
+    private final float[] array;
+    private final long offset;
+    private final int k;
+
+    /** Rows of {@code t} starting at element {@code offset}, each {@code k} long. */
+    RowPacker(Tensor t, long offset, int k) {
+        this.t = t;
+        this.array = HostTensors.array(t);
+        this.offset = offset;
+        this.k = k;
+    }
+
+    @Override
+    public void pack(float[] dst, int off, int from, int count, int width, int k0, int kc) {
+        float[] row = array != null ? array : ROW.get();
+        for (int i = 0; i < count; i++) {
+            long start = offset + (long) (from + i) * k + k0;
+            int src = (int) start;
+            if (array == null) {
+                HostTensors.read(t, start, row, 0, kc);
+                src = 0;
+            }
+            for (int kk = 0, d = off + i; kk < kc; kk++, d += width) dst[d] = row[src + kk];
+        }
+        for (int i = count; i < width; i++) {
+            for (int kk = 0, d = off + i; kk < kc; kk++, d += width) dst[d] = 0f;
+        }
+    }
+}
