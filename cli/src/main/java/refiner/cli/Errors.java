@@ -9,6 +9,7 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * Turns failures into one line on stderr, {@code refiner: <message>}: bad usage exits with 2, any
@@ -22,10 +23,19 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
     public int handleParseException(ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("refiner: " + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        err.println("refiner: " + usageMessage(e) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
         if (List.of(args).contains("--stacktrace")) e.printStackTrace(err);
         err.flush();
         return USAGE;
+    }
+
+    /** Picocli's message, except that an unknown word where a command is expected is called so. */
+    private static String usageMessage(ParameterException e) {
+        if (e instanceof UnmatchedArgumentException u && !e.getCommandLine().getSubcommands().isEmpty()
+                && !u.getUnmatched().isEmpty() && !u.getUnmatched().getFirst().startsWith("-")) {
+            return "unknown command '" + u.getUnmatched().getFirst() + "'";
+        }
+        return e.getMessage();
     }
 
     @Override

@@ -1,7 +1,5 @@
 package refiner.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -17,6 +15,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import refiner.engine.synth.SynthModel;
 import refiner.loader.DType;
+import refiner.loader.hf.Component;
+import refiner.loader.hf.ModelFolder;
 import refiner.loader.safetensors.SafetensorsFile;
 import refiner.loader.safetensors.TensorInfo;
 
@@ -25,11 +25,9 @@ import refiner.loader.safetensors.TensorInfo;
  * dtypes, parameter counts and bytes, and a summary of each config; every safetensors header is
  * validated, and a damaged file makes the command fail.
  */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(name = "inspect",
         description = "Show the components, weight files, dtypes, sizes and configs of a model, and validate every file.")
 final class InspectCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Parameters(arity = "0..1", paramLabel = "MODEL",
             description = "A model folder, a Hugging Face repo id in the local hub cache, or 'demo' (the default).")
     String model;
@@ -43,18 +41,15 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path folder = ModelArgument.resolve(model, err);
-        JsonNode index = readJson(folder.resolve("model_index.json"));
-        out.println("model      " + folder);
-        out.println("pipeline   " + index.path("_class_name").asText("?"));
-        if (SynthModel.isSynthetic(folder)) out.println("weights    random (demo model): outputs are noise");
+        ModelFolder folder = ModelArgument.resolve(model, err);
+        out.println("model      " + folder.root());
+        out.println("pipeline   " + folder.modelIndex().path("_class_name").asText("?"));
+        if (SynthModel.isSynthetic(folder.root())) out.println("weights    random (demo model): outputs are noise");
 
         long params = 0;
         long bytes = 0;
-        for (Map.Entry<String, JsonNode> e : index.properties()) {
-            JsonNode kind = e.getValue();
-            if (e.getKey().startsWith("_") || !kind.isArray() || kind.size() != 2 || kind.get(1).isNull()) continue;
-            Totals t = component(out, folder, e.getKey(), kind.get(1).asText());
+        for (String name : folder.componentNames()) {
+            Totals t = component(out, folder.root(), folder.component(name));
             params += t.params;
             bytes += t.bytes;
         }
@@ -67,41 +62,41 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     /** Prints one component and returns its parameter and byte counts. */
-    private Totals component(PrintWriter out, Path folder, String name, String className) {
+    private Totals component(PrintWriter out, Path root, Component c) {
         out.println();
-        out.println(name + "  " + className);
-        Path dir = folder.resolve(name);
+        out.println(c.name() + "  " + c.className());
         Totals totals = new Totals();
-        if (!Files.isDirectory(dir)) {
-            problems.add(dir + ": component folder missing (listed in model_index.json)");
+        if (!Files.isDirectory(c.dir())) {
+            problems.add(c.dir() + ": folder of component '" + c.name() + "' is missing");
             out.println("  missing");
             return totals;
         }
-        for (String configName : List.of("config.json", "scheduler_config.json")) {
-            Path config = dir.resolve(configName);
-            if (!Files.isRegularFile(config)) continue;
-            try {
-                out.println("  config   " + ConfigSummary.of(className, readJson(config)));
-            } catch (IOException e) {
-                problems.add(Errors.message(e));
-                out.println("  config   unreadable");
-            }
+        try {
+            String summary = ConfigSummary.of(c.className(), c.config());
+            if (!summary.isEmpty()) out.println("  config   " + summary);
+        } catch (IOException e) {
+            problems.add(Errors.message(e));
+            out.println("  config   unreadable");
         }
-        if (Files.isRegularFile(dir.resolve("config.json"))) weights(out, folder, dir, totals);
-        if (Files.isRegularFile(dir.resolve("tokenizer_config.json"))) {
-            for (String f : List.of("vocab.json", "merges.txt")) {
-                boolean present = Files.isRegularFile(dir.resolve(f));
-                if (!present) problems.add(dir.resolve(f) + ": tokenizer file missing");
-                out.println("  file     " + folder.relativize(dir.resolve(f)) + (present ? "" : "  MISSING"));
+        switch (c.kind()) {
+            case MODEL -> weights(out, root, c, totals);
+            case TOKENIZER -> {
+                for (String f : List.of("vocab.json", "merges.txt")) {
+                    Path file = c.dir().resolve(f);
+                    boolean present = Files.isRegularFile(file);
+                    if (!present) problems.add(file + ": missing");
+                    out.println("  file     " + root.relativize(file) + (present ? "" : "  MISSING"));
+                }
             }
+            case SCHEDULER -> { }
         }
         return totals;
     }
 
-    private void weights(PrintWriter out, Path folder, Path dir, Totals totals) {
+    private void weights(PrintWriter out, Path root, Component c, Totals totals) {
         List<Path> files;
         try {
-            files = WeightFiles.of(dir);
+            files = c.weightFiles();
         } catch (IOException e) {
             problems.add(Errors.message(e));
             out.println("  weights  none");
@@ -117,10 +112,10 @@ final class InspectCommand implements Callable<Integer> {
                     totals.bytes += t.byteSize();
                 }
                 tensors += f.tensors().size();
-                out.println("  file     " + folder.relativize(file) + "  " + size(Files.size(file)) + ", header ok");
+                out.println("  file     " + root.relativize(file) + "  " + size(Files.size(file)) + ", header ok");
             } catch (IOException e) {
                 problems.add(Errors.message(e));
-                out.println("  file     " + folder.relativize(file) + "  DAMAGED");
+                out.println("  file     " + root.relativize(file) + "  DAMAGED");
             }
         }
         StringBuilder dtypes = new StringBuilder();
@@ -130,15 +125,6 @@ final class InspectCommand implements Callable<Integer> {
             if (byDtype.size() > 1) dtypes.append(' ').append(count(d.getValue()));
         }
         out.println("  weights  " + tensors + " tensors (" + dtypes + "), " + count(totals.params) + " parameters, " + size(totals.bytes));
-    }
-
-    private static JsonNode readJson(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new IOException(file + ": missing");
-        try {
-            return JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + Errors.message(e), e);
-        }
     }
 
     private static String count(long n) {

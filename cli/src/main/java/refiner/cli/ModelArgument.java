@@ -2,9 +2,8 @@ package refiner.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import refiner.engine.synth.SynthModel;
+import refiner.loader.hf.ModelFolder;
 
 /**
  * Turns a model argument into a model folder: {@code demo} (the built-in demo model, also used when
@@ -15,20 +14,14 @@ final class ModelArgument {
     }
 
     /** The model folder named by {@code arg}; a note on {@code err} when its weights are random. */
-    static Path resolve(String arg, PrintWriter err) throws IOException {
-        Path folder = locate(arg);
-        if (SynthModel.isSynthetic(folder)) {
-            err.println("refiner: note: " + folder + " holds the demo model: its weights are random, so its outputs are noise");
+    static ModelFolder resolve(String arg, PrintWriter err) throws IOException {
+        ModelFolder folder = arg == null || arg.equals(DemoModel.NAME)
+                ? ModelFolder.open(DemoModel.materialise())
+                : ModelFolder.resolve(arg);
+        if (SynthModel.isSynthetic(folder.root())) {
+            err.println("refiner: note: " + folder.root() + " holds the demo model: its weights are random, so its outputs are noise");
             err.flush();
         }
         return folder;
-    }
-
-    private static Path locate(String arg) throws IOException {
-        if (arg == null || arg.equals(DemoModel.NAME)) return DemoModel.materialise();
-        Path path = Path.of(arg);
-        if (Files.isDirectory(path)) return path.toAbsolutePath().normalize();
-        if (Files.exists(path)) throw new IOException(arg + ": not a model folder (a Hugging Face folder with model_index.json is expected)");
-        throw new IOException(arg + ": no such folder");
     }
 }

@@ -7,14 +7,17 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code refiner} command: global options and the list of subcommands. Adding a subcommand is
- * one more class in {@code subcommands}.
+ * one more class in {@code subcommands}; it inherits {@code --help}, {@code --version} and
+ * {@code --stacktrace}.
  */
 @Command(name = "refiner",
+        scope = CommandLine.ScopeType.INHERIT,
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Pure-Java Stable Diffusion XL inference, refiner first.",
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
+                CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,
                 BenchCommand.class,

@@ -21,6 +21,10 @@ final class Version implements CommandLine.IVersionProvider {
 
     @Override
     public String[] getVersion() {
-        return new String[] {"refiner " + get(), "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return new String[] {
+                "refiner " + get(),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")",
+                "Vector API " + (vector ? "enabled" : "not enabled (start java with --add-modules jdk.incubator.vector)")};
     }
 }
