@@ -96,7 +96,7 @@ public final class AutoencoderKL {
         int[] shape;
         try (Tensor h = encoder.forward(image, debug);                  // [B, 2 * latent, h, w]
              Tensor q = quantConv.forward(h)) {                         // [B, 2 * latent, h, w]
-            if (debug != null) debug.accept("quant_conv", q);
+            Debug.report(debug, "quant_conv", q);
             moments = backend.download(q);
             shape = q.shape();
         }
@@ -132,7 +132,7 @@ public final class AutoencoderKL {
             throw new IllegalArgumentException("vae: latents " + Arrays.toString(z.shape()) + " are not [B, " + latentChannels + ", h, w]");
         }
         try (Tensor h = postQuantConv.forward(z)) {                     // [B, latent, h, w]
-            if (debug != null) debug.accept("post_quant_conv", h);
+            Debug.report(debug, "post_quant_conv", h);
             return decoder.forward(h, debug);                           // [B, 3, 8h, 8w]
         }
     }

@@ -125,7 +125,7 @@ public final class ClipTextModel {
         Tensor kept = null;
         try {
             for (int i = 0; i <= layers.length; i++) {
-                report(debug, "hidden_states." + i, hidden);
+                Debug.report(debug, "hidden_states." + i, hidden);
                 if (i == selected) kept = hidden;
                 if (i == layers.length) break;
                 Tensor next = layers[i].forward(hidden);                    // [B, L, D]
@@ -135,15 +135,15 @@ public final class ClipTextModel {
             Tensor pooled;
             try (Tensor last = finalLayerNorm.forward(hidden)) {            // [B, L, D]
                 if (hidden != kept) hidden.close();
-                report(debug, "last_hidden_state", last);
+                Debug.report(debug, "last_hidden_state", last);
                 pooled = gatherRows(last, eosPositions(inputIds));          // [B, D]
             }
-            report(debug, "pooled_output", pooled);
+            Debug.report(debug, "pooled_output", pooled);
             if (textProjection != null) {
                 try (Tensor unprojected = pooled) {
                     pooled = textProjection.forward(unprojected);           // [B, P]
                 }
-                report(debug, "text_embeds", pooled);
+                Debug.report(debug, "text_embeds", pooled);
             }
             Output out = new Output(kept, pooled);
             kept = null;
@@ -200,9 +200,5 @@ public final class ClipTextModel {
             }
         }
         return out;
-    }
-
-    private static void report(BiConsumer<String, Tensor> debug, String name, Tensor t) {
-        if (debug != null) debug.accept(name, t);
     }
 }

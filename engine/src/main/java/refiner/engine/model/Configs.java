@@ -78,6 +78,12 @@ final class Configs {
         return out;
     }
 
+    /** Fails unless the field is absent or null (it would switch on a feature not implemented). */
+    static void expectAbsent(JsonNode config, String field) {
+        JsonNode v = config.get(field);
+        if (v != null && !v.isNull()) throw new IllegalArgumentException("config.json: '" + field + "' = " + v + " is not supported (only null)");
+    }
+
     /** Fails unless the field is absent, null or equal to {@code expected} (a feature not implemented). */
     static void expect(JsonNode config, String field, Object expected) {
         JsonNode v = config.get(field);

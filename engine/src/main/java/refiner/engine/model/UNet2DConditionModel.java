@@ -46,7 +46,10 @@ public final class UNet2DConditionModel {
      */
     public UNet2DConditionModel(Backend backend, JsonNode config, Weights weights) {
         this.backend = backend;
-        Configs.expect(config, "addition_embed_type", "text_time");
+        if (!"text_time".equals(Configs.text(config, "addition_embed_type", null))) {
+            throw new IllegalArgumentException("config.json: addition_embed_type " + config.get("addition_embed_type")
+                    + " is not supported (only \"text_time\", the SDXL conditioning)");
+        }
         Configs.expect(config, "time_embedding_type", "positional");
         Configs.expect(config, "resnet_time_scale_shift", "default");
         Configs.expect(config, "mid_block_type", "UNetMidBlock2DCrossAttn");
@@ -54,11 +57,17 @@ public final class UNet2DConditionModel {
         Configs.expect(config, "center_input_sample", false);
         Configs.expect(config, "only_cross_attention", false);
         Configs.expect(config, "dual_cross_attention", false);
-        Configs.expect(config, "class_embed_type", "none");
-        Configs.expect(config, "time_cond_proj_dim", 0);
-        Configs.expect(config, "encoder_hid_dim", 0);
-        Configs.expect(config, "time_embedding_act_fn", "none");
-        Configs.expect(config, "timestep_post_act", "none");
+        Configs.expectAbsent(config, "class_embed_type");
+        Configs.expectAbsent(config, "time_cond_proj_dim");
+        Configs.expectAbsent(config, "encoder_hid_dim");
+        Configs.expectAbsent(config, "time_embedding_act_fn");
+        Configs.expectAbsent(config, "timestep_post_act");
+        Configs.expectAbsent(config, "encoder_hid_dim_type");
+        Configs.expectAbsent(config, "cross_attention_norm");
+        Configs.expectAbsent(config, "num_class_embeds");
+        Configs.expectAbsent(config, "reverse_transformer_layers_per_block");
+        Configs.expect(config, "class_embeddings_concat", false);
+        Configs.expect(config, "attention_type", "default");
         Configs.expect(config, "mid_block_scale_factor", 1);
         Configs.expect(config, "resnet_out_scale_factor", 1);
         Configs.expect(config, "act_fn", "silu");
@@ -161,10 +170,10 @@ public final class UNet2DConditionModel {
         Arrays.fill(steps, timestep);
         Tensor emb;
         try (Tensor tProj = timeProj.forward(backend, steps)) {                     // [B, C0]
-            report(debug, "time_proj", tProj);
+            Debug.report(debug, "time_proj", tProj);
             emb = timeEmbedding.forward(tProj);                                     // [B, T]
         }
-        report(debug, "time_embedding", emb);
+        Debug.report(debug, "time_embedding", emb);
         float[] flatIds = new float[batch * timeIds[0].length];
         for (int r = 0; r < batch; r++) System.arraycopy(timeIds[r], 0, flatIds, r * timeIds[r].length, timeIds[r].length);
         Tensor tembSilu;
@@ -172,8 +181,8 @@ public final class UNet2DConditionModel {
              Tensor addProj = addTimeProj.forward(backend, flatIds);                // [B*n, A]
              Tensor addIn = backend.concat(1, textEmbeds, addProj.reshape(batch, -1)); // [B, pooled + n*A]
              Tensor aug = addEmbedding.forward(addIn)) {                            // [B, T]
-            report(debug, "add_time_proj", addProj);
-            report(debug, "add_embedding", aug);
+            Debug.report(debug, "add_time_proj", addProj);
+            Debug.report(debug, "add_embedding", aug);
             try (Tensor total = backend.add(timeEmb, aug)) {                        // [B, T]
                 tembSilu = backend.activation(total, Activation.SILU);              // [B, T]
             }
@@ -184,24 +193,24 @@ public final class UNet2DConditionModel {
         try (tembSilu) {
             Tensor h = convIn.forward(sample);                                      // [B, C0, h, w]
             skips.add(h);
-            report(debug, "conv_in", h);
+            Debug.report(debug, "conv_in", h);
             for (int i = 0; i < downBlocks.length; i++) {
                 h = downBlocks[i].forward(h, tembSilu, encoderHiddenStates, skips); // [B, C_i, h / 2^i', w / 2^i']
-                report(debug, "down_blocks." + i, h);
+                Debug.report(debug, "down_blocks." + i, h);
             }
             h = midBlock.forward(h, tembSilu, encoderHiddenStates);                 // [B, C_last, h', w']
-            report(debug, "mid_block", h);
+            Debug.report(debug, "mid_block", h);
             for (int i = 0; i < upBlocks.length; i++) {
                 h = upBlocks[i].forward(h, tembSilu, encoderHiddenStates, skips);   // [B, C_(n-1-i), ...]
-                report(debug, "up_blocks." + i, h);
+                Debug.report(debug, "up_blocks." + i, h);
             }
 
             // ---- output head -------------------------------------------------------------------
             try (Tensor top = h; Tensor normed = convNormOut.forward(top)) {        // [B, C0, h, w]
-                report(debug, "conv_norm_out", normed);
+                Debug.report(debug, "conv_norm_out", normed);
                 try (Tensor act = backend.activation(normed, Activation.SILU)) {    // [B, C0, h, w]
                     Tensor out = convOut.forward(act);                              // [B, out, h, w]
-                    report(debug, "conv_out", out);
+                    Debug.report(debug, "conv_out", out);
                     return out;
                 }
             }
@@ -211,7 +220,7 @@ public final class UNet2DConditionModel {
     }
 
     private int checkInputs(Tensor sample, Tensor encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
-        if (sample.rank() != 4 || sample.dim(1) != inChannels) {
+        if (sample.rank() != 4 || sample.dim(0) < 1 || sample.dim(1) != inChannels) {
             throw new IllegalArgumentException("unet: sample " + Arrays.toString(sample.shape()) + " is not [B, " + inChannels + ", h, w]");
         }
         int batch = sample.dim(0);
@@ -238,9 +247,5 @@ public final class UNet2DConditionModel {
         if (type.equals(cross)) return true;
         if (type.equals(plain)) return false;
         throw new IllegalArgumentException("config.json: block type '" + type + "' is not supported (" + cross + ", " + plain + ")");
-    }
-
-    private static void report(BiConsumer<String, Tensor> debug, String name, Tensor t) {
-        if (debug != null) debug.accept(name, t);
     }
 }

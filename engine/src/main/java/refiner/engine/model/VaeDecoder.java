@@ -44,10 +44,10 @@ final class VaeDecoder {
     Tensor forward(Tensor z, BiConsumer<String, Tensor> debug) {
         Tensor h;
         try (Tensor in = convIn.forward(z)) {                           // [B, C_last, h, w]
-            report(debug, "decoder.conv_in", in);
+            Debug.report(debug, "decoder.conv_in", in);
             h = midBlock.forward(in);                                   // [B, C_last, h, w]
         }
-        report(debug, "decoder.mid_block", h);
+        Debug.report(debug, "decoder.mid_block", h);
         for (int i = 0; i < resnets.length; i++) {
             for (ResnetBlock2D resnet : resnets[i]) {
                 try (Tensor pre = h) {
@@ -59,16 +59,12 @@ final class VaeDecoder {
                     h = upsamplers[i].forward(pre);                     // [B, C, 2 H_i, 2 W_i]
                 }
             }
-            report(debug, "decoder.up_blocks." + i, h);
+            Debug.report(debug, "decoder.up_blocks." + i, h);
         }
         try (Tensor pre = h; Tensor n = convNormOut.forwardSilu(pre)) { // [B, C0, H, W]
             Tensor image = convOut.forward(n);                          // [B, out, H, W]
-            report(debug, "decoder.conv_out", image);
+            Debug.report(debug, "decoder.conv_out", image);
             return image;
         }
-    }
-
-    private static void report(BiConsumer<String, Tensor> debug, String name, Tensor t) {
-        if (debug != null) debug.accept(name, t);
     }
 }

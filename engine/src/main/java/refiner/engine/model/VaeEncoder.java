@@ -42,7 +42,7 @@ final class VaeEncoder {
     /** image[B, 3, H, W] -> moments [B, 2 * latent, H / 2^(levels-1), W / 2^(levels-1)]. */
     Tensor forward(Tensor image, BiConsumer<String, Tensor> debug) {
         Tensor h = convIn.forward(image);                               // [B, C0, H, W]
-        report(debug, "encoder.conv_in", h);
+        Debug.report(debug, "encoder.conv_in", h);
         for (int i = 0; i < resnets.length; i++) {
             for (ResnetBlock2D resnet : resnets[i]) {
                 try (Tensor pre = h) {
@@ -54,20 +54,16 @@ final class VaeEncoder {
                     h = downsamplers[i].forward(pre);                   // [B, C_i, H_i / 2, W_i / 2]
                 }
             }
-            report(debug, "encoder.down_blocks." + i, h);
+            Debug.report(debug, "encoder.down_blocks." + i, h);
         }
         try (Tensor pre = h) {
             h = midBlock.forward(pre);                                  // [B, C_last, h, w]
         }
-        report(debug, "encoder.mid_block", h);
+        Debug.report(debug, "encoder.mid_block", h);
         try (Tensor pre = h; Tensor n = convNormOut.forwardSilu(pre)) { // [B, C_last, h, w]
             Tensor moments = convOut.forward(n);                        // [B, 2 * latent, h, w]
-            report(debug, "encoder.conv_out", moments);
+            Debug.report(debug, "encoder.conv_out", moments);
             return moments;
         }
-    }
-
-    private static void report(BiConsumer<String, Tensor> debug, String name, Tensor t) {
-        if (debug != null) debug.accept(name, t);
     }
 }
