@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import refiner.loader.DType;
@@ -20,6 +21,7 @@ public final class TensorSink {
     private final Path file;
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final short[] halves = new short[BUFFER_BYTES / 2];
     private TensorSpec spec;
     private long remaining;
 
@@ -72,15 +74,28 @@ public final class TensorSink {
             throw new SafetensorsException(file, spec.name(), "cannot write floats to a tensor of dtype " + dtype);
         }
         claim(Math.multiplyExact((long) length, dtype.bytes()));
-        for (int i = offset; i < offset + length; i++) {
-            if (buffer.remaining() < 8) flush();
-            float v = values[i];
+        int size = dtype.bytes();
+        for (int done = 0; done < length; ) {
+            if (buffer.remaining() < size) flush();
+            int n = Math.min(length - done, buffer.remaining() / size);
+            int at = offset + done;
             switch (dtype) {
-                case F32 -> buffer.putFloat(v);
-                case F64 -> buffer.putDouble(v);
-                case F16 -> buffer.putShort(Float.floatToFloat16(v));
-                default -> buffer.putShort(toBFloat16(v));
+                case F32 -> buffer.asFloatBuffer().put(values, at, n);
+                case F64 -> {
+                    DoubleBuffer d = buffer.asDoubleBuffer();
+                    for (int i = 0; i < n; i++) d.put(values[at + i]);
+                }
+                case F16 -> {
+                    for (int i = 0; i < n; i++) halves[i] = Float.floatToFloat16(values[at + i]);
+                    buffer.asShortBuffer().put(halves, 0, n);
+                }
+                default -> {
+                    for (int i = 0; i < n; i++) halves[i] = toBFloat16(values[at + i]);
+                    buffer.asShortBuffer().put(halves, 0, n);
+                }
             }
+            buffer.position(buffer.position() + n * size);
+            done += n;
         }
     }
 
