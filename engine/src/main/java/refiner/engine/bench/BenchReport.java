@@ -65,7 +65,7 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
         out.printf(Locale.ROOT, "load       %.2f s; first UNet step done %.2f s after the load began%n", loadSeconds, timeToFirstStepSeconds);
         out.printf(Locale.ROOT, "peak RSS   %.2f GB%n", peakRssBytes / 1e9);
         out.printf(Locale.ROOT, "%-13s %10s %10s %10s %10s %10s %7s%n", "stage", "median s", "min s", "max s", "GMAC", "GFLOP/s", "% peak");
-        stages.forEach((name, s) -> out.printf(Locale.ROOT, "%-13s %10.3f %10.3f %10.3f %10.1f %10.1f %6.1f%%%n", name,
+        stages.forEach((name, s) -> out.printf(Locale.ROOT, "%-13s %10.3f %10.3f %10.3f %10.2f %10.1f %6.1f%%%n", name,
                 s.timings().median(), s.timings().min(), s.timings().max(), s.macs() / 1e9, s.gflops(), 100 * s.gflops() / fmaPeakGflops));
         if (profile.isEmpty()) return;
         double total = profile.stream().mapToDouble(OpStats::seconds).sum();
