@@ -34,7 +34,8 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
         ObjectNode st = root.putObject("stages");
         stages.forEach((name, s) -> st.putObject(name)
                 .put("median_s", s.timings().median()).put("min_s", s.timings().min()).put("max_s", s.timings().max())
-                .put("gflops", s.gflops()).put("macs", s.macs()));
+                .put("gflops", s.gflops()).put("macs", s.macs())
+                .put("max_abs_output", s.maxAbsOutput()).put("non_finite_outputs", s.nonFiniteOutputs()));
         if (!profile.isEmpty()) {
             var ops = root.putArray("profile");
             for (OpStats o : profile) {
@@ -64,9 +65,11 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
         out.printf(Locale.ROOT, "run        %s backend, %dx%d px, %d steps, %d repeats%n", backend, width, height, steps, repeat);
         out.printf(Locale.ROOT, "load       %.2f s; first UNet step done %.2f s after the load began%n", loadSeconds, timeToFirstStepSeconds);
         out.printf(Locale.ROOT, "peak RSS   %.2f GB%n", peakRssBytes / 1e9);
-        out.printf(Locale.ROOT, "%-13s %10s %10s %10s %10s %10s %7s%n", "stage", "median s", "min s", "max s", "GMAC", "GFLOP/s", "% peak");
-        stages.forEach((name, s) -> out.printf(Locale.ROOT, "%-13s %10.3f %10.3f %10.3f %10.2f %10.1f %6.1f%%%n", name,
-                s.timings().median(), s.timings().min(), s.timings().max(), s.macs() / 1e9, s.gflops(), 100 * s.gflops() / fmaPeakGflops));
+        out.printf(Locale.ROOT, "%-13s %10s %10s %10s %10s %10s %7s %10s%n", "stage", "median s", "min s", "max s", "GMAC", "GFLOP/s",
+                "% peak", "max |out|");
+        stages.forEach((name, s) -> out.printf(Locale.ROOT, "%-13s %10.3f %10.3f %10.3f %10.2f %10.1f %6.1f%% %10.3g%s%n", name,
+                s.timings().median(), s.timings().min(), s.timings().max(), s.macs() / 1e9, s.gflops(), 100 * s.gflops() / fmaPeakGflops,
+                s.maxAbsOutput(), s.nonFiniteOutputs() == 0 ? "" : "  " + s.nonFiniteOutputs() + " NaN/Inf"));
         if (profile.isEmpty()) return;
         double total = profile.stream().mapToDouble(OpStats::seconds).sum();
         out.println();

@@ -18,6 +18,7 @@ public final class MacCounter {
         int[] boc = ints(cfg.get("block_out_channels"));
         int levels = boc.length;
         int layers = cfg.path("layers_per_block").asInt(2);
+        // SDXL configs give the head count under "attention_head_dim" (num_attention_heads is null)
         int[] heads = perLevel(cfg.hasNonNull("num_attention_heads") ? cfg.get("num_attention_heads") : cfg.get("attention_head_dim"), levels);
         int[] depth = perLevel(cfg.get("transformer_layers_per_block"), levels);
         int cross = cfg.get("cross_attention_dim").asInt();

@@ -84,19 +84,24 @@ public final class PipelineBench {
             macs.put("vae_decode", MacCounter.vaeDecode(vaeConfig, 1, options.height(), options.width()).total().total());
 
             Map<String, List<Double>> times = new LinkedHashMap<>();
-            for (String stage : macs.keySet()) times.put(stage, new ArrayList<>());
+            Map<String, Range> ranges = new LinkedHashMap<>();
+            for (String stage : macs.keySet()) {
+                times.put(stage, new ArrayList<>());
+                ranges.put(stage, new Range());
+            }
             double firstStep = 0;
             for (int r = 0; r < options.repeat(); r++) {
                 log.printf(Locale.ROOT, "bench: repeat %d of %d%n", r + 1, options.repeat());
                 log.flush();
                 Run run = new Run(b, text, unet, vae, options, new SplittableRandom(r));
-                long firstStepEnd = run.all(times);
+                long firstStepEnd = run.all(times, ranges);
                 if (r == 0) firstStep = (firstStepEnd - t0) / 1e9;
             }
             if (profiler != null) log.println("bench: per-op times include the profiler's own small overhead");
             Map<String, StageResult> stages = new LinkedHashMap<>();
-            times.forEach((stage, list) -> stages.put(stage,
-                    new StageResult(new Timings(list.stream().mapToDouble(Double::doubleValue).toArray()), macs.get(stage))));
+            times.forEach((stage, list) -> stages.put(stage, new StageResult(
+                    new Timings(list.stream().mapToDouble(Double::doubleValue).toArray()), macs.get(stage),
+                    ranges.get(stage).maxAbs, ranges.get(stage).nonFinite)));
             return new BenchReport(backend.name(), cpuName(), options.threads(), peak, options.width(), options.height(),
                     options.steps(), options.repeat(), load, firstStep, ProcessMemory.peakRssBytes(), stages,
                     profiler != null ? profiler.byTime() : List.of());
@@ -122,12 +127,14 @@ public final class PipelineBench {
                        SplittableRandom random) {
 
         /** Returns the {@link System#nanoTime()} at which the first UNet step ended. */
-        long all(Map<String, List<Double>> times) {
+        long all(Map<String, List<Double>> times, Map<String, Range> ranges) {
             int[][] ids = {padded(NEGATIVE), padded(PROMPT)};
             long t = System.nanoTime();
             ClipTextModel.Output cond = text.forward(ids);                         // [2, 77, D], [2, P]
-            b.download(cond.pooled());
+            float[] pooled = b.download(cond.pooled());
             times.get("text_encoder").add(seconds(t));
+            ranges.get("text_encoder").add(pooled);
+            ranges.get("text_encoder").add(b.download(cond.hiddenStates()));
 
             int hw = o.height() * o.width();
             float[] pixels = new float[3 * hw];
@@ -140,6 +147,7 @@ public final class PipelineBench {
                     float[] mean = b.download(post.mean());
                     float[] std = b.download(post.std());
                     times.get("vae_encode").add(seconds(t));
+                    ranges.get("vae_encode").add(mean);
                     latentShape = post.mean().shape();
                     latents = new float[mean.length];
                     for (int i = 0; i < mean.length; i++) latents[i] = vae.scalingFactor() * (mean[i] + std[i] * (float) gaussian());
@@ -162,6 +170,7 @@ public final class PipelineBench {
                         eps = b.download(out);                                    // [2, 4, h, w]
                     }
                     times.get("unet_step").add(seconds(t));
+                    ranges.get("unet_step").add(eps);
                     if (s == 0) firstStepEnd = System.nanoTime();
                     for (int i = 0; i < n; i++) {
                         float guided = eps[i] + GUIDANCE * (eps[n + i] - eps[i]);
@@ -174,10 +183,12 @@ public final class PipelineBench {
             for (int i = 0; i < z.length; i++) z[i] /= vae.scalingFactor();
             try (Tensor zt = b.upload(z, latentShape)) {
                 t = System.nanoTime();
+                float[] decoded;
                 try (Tensor image = vae.decode(zt)) {                              // [1, 3, H, W]
-                    b.download(image);
+                    decoded = b.download(image);
                 }
                 times.get("vae_decode").add(seconds(t));
+                ranges.get("vae_decode").add(decoded);
             }
             return firstStepEnd;
         }
@@ -191,6 +202,19 @@ public final class PipelineBench {
             int[] out = new int[TOKENS];
             System.arraycopy(ids, 0, out, 0, ids.length);
             return out;
+        }
+    }
+
+    /** The largest magnitude and the count of NaN or infinite values among a stage's outputs. */
+    private static final class Range {
+        double maxAbs;
+        long nonFinite;
+
+        void add(float[] values) {
+            for (float v : values) {
+                if (!Float.isFinite(v)) nonFinite++;
+                else maxAbs = Math.max(maxAbs, Math.abs(v));
+            }
         }
     }
 

@@ -44,6 +44,10 @@ class PipelineBenchTest {
         assertEquals(MacCounter.unet(Preset.TINY.config(Component.UNET), 2, 4, 5, 77).total().total(), r.stages().get("unet_step").macs());
         assertEquals(MacCounter.vaeDecode(Preset.TINY.config(Component.VAE), 1, 32, 40).total().total(), r.stages().get("vae_decode").macs());
         r.stages().values().forEach(s -> assertTrue(s.timings().min() > 0 && s.gflops() > 0));
+        r.stages().forEach((name, s) -> {
+            assertEquals(0, s.nonFiniteOutputs(), name + " outputs are finite");
+            assertTrue(s.maxAbsOutput() > 1e-3 && s.maxAbsOutput() < 1e4, name + " outputs in a normal range: " + s.maxAbsOutput());
+        });
         assertTrue(r.fmaPeakGflops() > 0);
         assertTrue(r.loadSeconds() > 0 && r.timeToFirstStepSeconds() > r.loadSeconds());
         assertTrue(r.peakRssBytes() > 0);
