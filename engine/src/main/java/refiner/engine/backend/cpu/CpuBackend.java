@@ -3,7 +3,6 @@ package refiner.engine.backend.cpu;
 import java.util.Arrays;
 import refiner.engine.backend.Activation;
 import refiner.engine.backend.Backend;
-import refiner.engine.backend.reference.ReferenceBackend;
 import refiner.engine.tensor.Tensor;
 import refiner.loader.DType;
 import refiner.loader.safetensors.TensorInfo;
@@ -14,7 +13,7 @@ import refiner.loader.safetensors.TensorInfo;
  */
 public final class CpuBackend implements Backend {
     private final BufferPool buffers = new BufferPool(Runtime.getRuntime().maxMemory() / 4 / Float.BYTES);
-    private final ReferenceBackend loops = new ReferenceBackend();
+    private final Attention attention = new Attention();
     private final WorkerPool pool;
     private final Gemm gemm;
 
@@ -91,11 +90,7 @@ public final class CpuBackend implements Backend {
         return data(t);
     }
 
-    private Tensor own(Tensor r) {
-        return new Tensor(this, DType.F32, r.shape(), r.storage(), true);
-    }
-
-    // ---- ops ----------------------------------------------------------------------------------
+    // ---- dense layers -------------------------------------------------------------------------
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
@@ -138,73 +133,175 @@ public final class CpuBackend implements Backend {
         return y;
     }
 
+    // ---- normalisation ------------------------------------------------------------------------
+
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
-        return own(loops.groupNorm(x, groups, gamma, beta, eps, silu));
+        HostTensors.check(this, x, "groupNorm x");
+        if (x.rank() < 2) throw new IllegalArgumentException("groupNorm: expected [B, C, ...], got " + x);
+        int b = x.dim(0), c = x.dim(1);
+        if (groups < 1 || c % groups != 0) throw new IllegalArgumentException("groupNorm: " + c + " channels in " + groups + " groups");
+        float[] g = vector("groupNorm gamma", gamma, c), be = vector("groupNorm beta", beta, c);
+        Tensor y = allocate(x.shape());
+        Norms.groupNorm(pool, data(x), data(y), b, c, HostTensors.prod(x.shape(), 2, x.rank()), groups, g, be, eps, silu);
+        return y;
     }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
-        return own(loops.layerNorm(x, gamma, beta, eps));
+        HostTensors.check(this, x, "layerNorm x");
+        int d = x.dim(-1);
+        float[] g = vector("layerNorm gamma", gamma, d), be = vector("layerNorm beta", beta, d);
+        Tensor y = allocate(x.shape());
+        Norms.layerNorm(pool, data(x), data(y), (int) (x.numel() / d), d, g, be, eps);
+        return y;
     }
+
+    // ---- attention ----------------------------------------------------------------------------
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
-        return own(loops.attention(q, k, v, heads, causal));
+        for (Tensor t : new Tensor[] {q, k, v}) {
+            HostTensors.check(this, t, "attention input");
+            HostTensors.rank("attention", t, 3);
+        }
+        int b = q.dim(0), lq = q.dim(1), e = q.dim(2), lk = k.dim(1);
+        if (heads < 1 || e % heads != 0 || k.dim(2) != e || v.dim(2) != e || k.dim(0) != b || v.dim(0) != b || v.dim(1) != lk || lk < 1) {
+            throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + ", " + heads + " heads");
+        }
+        Tensor y = allocate(b, lq, e);
+        try (Tensor kt = allocate(b * e * Attention.padded(lk))) {
+            attention.run(pool, data(q), data(k), data(v), data(y), data(kt), b, lq, lk, heads, e / heads, causal);
+        }
+        return y;
     }
+
+    // ---- pointwise ----------------------------------------------------------------------------
 
     @Override
     public Tensor activation(Tensor x, Activation a) {
-        return own(loops.activation(x, a));
+        HostTensors.check(this, x, "activation x");
+        Tensor y = allocate(x.shape());
+        Elementwise.activation(pool, data(x), data(y), (int) x.numel(), a);
+        return y;
     }
 
     @Override
     public Tensor geglu(Tensor x) {
-        return own(loops.geglu(x));
+        HostTensors.check(this, x, "geglu x");
+        int f2 = x.dim(-1);
+        if (f2 % 2 != 0) throw new IllegalArgumentException("geglu: odd last dimension in " + x);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = f2 / 2;
+        Tensor y = allocate(shape);
+        Elementwise.geglu(pool, data(x), data(y), (int) (x.numel() / f2), f2 / 2);
+        return y;
     }
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
-        return own(loops.add(a, b));
+        HostTensors.check(this, a, "add a");
+        HostTensors.check(this, b, "add b");
+        HostTensors.sameShape("add", a, b);
+        Tensor y = allocate(a.shape());
+        Elementwise.add(pool, data(a), data(b), data(y), (int) a.numel());
+        return y;
     }
 
     @Override
     public Tensor addChannels(Tensor x, Tensor b) {
-        return own(loops.addChannels(x, b));
+        HostTensors.check(this, x, "addChannels x");
+        if (x.rank() < 2) throw new IllegalArgumentException("addChannels: expected [B, C, ...], got " + x);
+        int planes = x.dim(0) * x.dim(1);
+        float[] bv = vector("addChannels b", b, planes);
+        Tensor y = allocate(x.shape());
+        Elementwise.addPlanes(pool, data(x), bv, data(y), planes, HostTensors.prod(x.shape(), 2, x.rank()));
+        return y;
     }
 
     @Override
     public Tensor scale(Tensor x, float s) {
-        return own(loops.scale(x, s));
+        HostTensors.check(this, x, "scale x");
+        Tensor y = allocate(x.shape());
+        Elementwise.scale(pool, data(x), s, data(y), (int) x.numel());
+        return y;
     }
+
+    // ---- layout -------------------------------------------------------------------------------
 
     @Override
     public Tensor concat(int axis, Tensor a, Tensor b) {
-        return own(loops.concat(axis, a, b));
+        HostTensors.check(this, a, "concat a");
+        HostTensors.check(this, b, "concat b");
+        int[] sa = a.shape(), sb = b.shape();
+        if (sa.length != sb.length || axis < 0 || axis >= sa.length) throw new IllegalArgumentException("concat on axis " + axis + ": " + a + " and " + b);
+        for (int i = 0; i < sa.length; i++) {
+            if (i != axis && sa[i] != sb[i]) throw new IllegalArgumentException("concat on axis " + axis + ": " + a + " and " + b);
+        }
+        int[] shape = sa.clone();
+        shape[axis] = sa[axis] + sb[axis];
+        Tensor y = allocate(shape);
+        Layout.concat(pool, data(a), data(b), data(y), HostTensors.prod(sa, 0, axis), HostTensors.prod(sa, axis, sa.length), HostTensors.prod(sb, axis, sb.length));
+        return y;
     }
 
     @Override
     public Tensor slice(Tensor x, int axis, int start, int end) {
-        return own(loops.slice(x, axis, start, end));
+        HostTensors.check(this, x, "slice x");
+        int[] s = x.shape();
+        if (axis < 0 || axis >= s.length || start < 0 || end > s[axis] || start > end) {
+            throw new IllegalArgumentException("slice [" + start + ", " + end + ") on axis " + axis + " of " + x);
+        }
+        int[] shape = s.clone();
+        shape[axis] = end - start;
+        Tensor y = allocate(shape);
+        int inner = HostTensors.prod(s, axis + 1, s.length);
+        Layout.slice(pool, data(x), data(y), HostTensors.prod(s, 0, axis), s[axis] * inner, start * inner, (end - start) * inner);
+        return y;
     }
 
     @Override
     public Tensor toTokens(Tensor x) {
-        return own(loops.toTokens(x));
+        HostTensors.check(this, x, "toTokens x");
+        HostTensors.rank("toTokens", x, 4);
+        int b = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+        Tensor y = allocate(b, hw, c);
+        Layout.transpose(pool, data(x), data(y), b, c, hw);
+        return y;
     }
 
     @Override
     public Tensor toImage(Tensor x, int height, int width) {
-        return own(loops.toImage(x, height, width));
+        HostTensors.check(this, x, "toImage x");
+        HostTensors.rank("toImage", x, 3);
+        int b = x.dim(0), hw = x.dim(1), c = x.dim(2);
+        if (hw != height * width) throw new IllegalArgumentException("toImage: " + x + " is not " + height + " x " + width + " tokens");
+        Tensor y = allocate(b, c, height, width);
+        Layout.transpose(pool, data(x), data(y), b, hw, c);
+        return y;
     }
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        return own(loops.upsampleNearest2x(x));
+        HostTensors.check(this, x, "upsampleNearest2x x");
+        HostTensors.rank("upsampleNearest2x", x, 4);
+        int h = x.dim(2), w = x.dim(3);
+        Tensor y = allocate(x.dim(0), x.dim(1), 2 * h, 2 * w);
+        Layout.upsample2x(pool, data(x), data(y), x.dim(0) * x.dim(1), h, w);
+        return y;
     }
 
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
-        return own(loops.embedding(table, ids));
+        HostTensors.check(this, table, "embedding table");
+        HostTensors.rank("embedding", table, 2);
+        int vocab = table.dim(0), d = table.dim(1);
+        Tensor y = allocate(ids.length, d);
+        float[] ys = data(y);
+        for (int r = 0; r < ids.length; r++) {
+            if (ids[r] < 0 || ids[r] >= vocab) throw new IllegalArgumentException("embedding: id " + ids[r] + " outside [0, " + vocab + ")");
+            HostTensors.read(table, (long) ids[r] * d, ys, r * d, d);
+        }
+        return y;
     }
 }

@@ -80,6 +80,17 @@ final class WorkerPool implements AutoCloseable {
         if (j.error != null) throw new IllegalStateException(j.error);
     }
 
+    /** A contiguous slice {@code [from, to)} of a range split across the pool. */
+    interface Range {
+        void run(int from, int to);
+    }
+
+    /** Splits {@code [0, n)} into slices of at least {@code grain} items and runs them across the pool. */
+    void range(int n, int grain, Range body) {
+        int tasks = (int) Math.min(4L * threads(), Math.max(1, (n + (long) grain - 1) / grain));
+        run(tasks, t -> body.run((int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)));
+    }
+
     private void loop() {
         inside.set(true);
         Job last = null;

@@ -92,7 +92,8 @@ class CpuOpsTest {
     @CsvSource({
         "1, 1, 1, 1, 1, 1, 1, 0, F16", "2, 3, 5, 7, 4, 3, 1, 1, F16", "1, 8, 9, 9, 5, 3, 2, 1, F32",
         "2, 16, 8, 8, 20, 1, 1, 0, F16", "1, 5, 6, 6, 7, 3, 1, 0, BF16", "2, 40, 10, 12, 33, 3, 1, 1, F16",
-        "1, 4, 16, 16, 48, 3, 2, 1, F16", "1, 70, 3, 3, 17, 1, 1, 0, ACT", "2, 33, 13, 11, 65, 3, 1, 1, F16"})
+        "1, 4, 16, 16, 48, 3, 2, 1, F16", "1, 70, 3, 3, 17, 1, 1, 0, ACT", "2, 33, 13, 11, 65, 3, 1, 1, F16",
+        "1, 3, 40, 30, 5, 3, 1, 1, F16", "2, 20, 36, 35, 30, 3, 2, 1, F16"})
     void conv2d(int b, int c, int h, int w, int o, int k, int stride, int pad, String dtype) {
         Pair x = act(1, b, c, h, w);
         Pair wt = param(dtype, 1 / Math.sqrt(c * k * k), o, c, k, k);
@@ -192,6 +193,28 @@ class CpuOpsTest {
             Tensor u = CPU.upload(CPU.download(w), 2, 2);
             assertArrayEquals(v, CPU.download(u));
         }
+    }
+
+    @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        float[] x = TestWeights.random(rnd, 2 * 24 * 17 * 19, 1), q = TestWeights.random(rnd, 2 * 70 * 128, 1);
+        float[] k = TestWeights.random(rnd, 2 * 50 * 128, 1), t = TestWeights.random(rnd, 2 * 70 * 300, 1);
+        TensorInfo cw = TestWeights.random(rnd, "conv", DType.F16, 0.1, 40, 24, 3, 3);
+        TensorInfo lw = TestWeights.random(rnd, "linear", DType.F16, 0.1, 1100, 300);
+        TensorInfo g = TestWeights.random(rnd, "gamma", DType.F16, 1, 24);
+        float[][][] out = new float[2][][];
+        int[] threads = {1, 3};
+        for (int i = 0; i < 2; i++) {
+            try (CpuBackend be = new CpuBackend(threads[i])) {
+                Tensor xi = be.upload(x, 2, 24, 17, 19), qi = be.upload(q, 2, 70, 128), ki = be.upload(k, 2, 50, 128);
+                out[i] = new float[][] {
+                    be.download(be.conv2d(xi, be.weight(cw), null, 1, 1)),
+                    be.download(be.linear(be.upload(t, 2, 70, 300), be.weight(lw), null)),
+                    be.download(be.attention(qi, ki, ki, 2, false)),
+                    be.download(be.groupNorm(xi, 8, be.weight(g), be.weight(g), 1e-5f, true))};
+            }
+        }
+        for (int op = 0; op < out[0].length; op++) assertArrayEquals(out[0][op], out[1][op], "op " + op);
     }
 
     @Test
