@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Assertions;
 import refiner.engine.tensor.Tensor;
 
 /**
@@ -30,16 +31,18 @@ final class DebugTrace implements BiConsumer<String, Tensor> {
 
     /**
      * Walks the case's golden debug tensors in manifest order and describes the first whose max
-     * abs diff exceeds {@code tol} ("down_blocks.1: max abs diff 3e-3"), or returns "none" when all
-     * are within it. {@code aliases} maps a golden name to the reported name where they differ;
+     * abs diff exceeds {@code tol} ("down_blocks.1 (max abs diff 3e-3)"), or returns "none (k of n
+     * compared)" when all are within it. {@code aliases} maps a golden name to the reported name where they differ;
      * golden entries the network does not report are skipped.
      */
     String firstOff(Golden g, JsonNode debug, Map<String, String> aliases, double tol) {
         if (debug == null || debug.isMissingNode()) return "no debug tensors in the case";
+        int compared = 0;
         for (Iterator<Map.Entry<String, JsonNode>> it = debug.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             float[] actual = seen.get(aliases.getOrDefault(e.getKey(), e.getKey()));
             if (actual == null) continue;
+            compared++;
             float[] expected = g.floats(e.getValue());
             double d = expected.length == actual.length ? Compare.maxAbsDiff(expected, actual) : Double.POSITIVE_INFINITY;
             if (!(d <= tol)) {
@@ -47,6 +50,11 @@ final class DebugTrace implements BiConsumer<String, Tensor> {
                         + " values, expected " + expected.length) + ")";
             }
         }
-        return "none";
+        return "none (" + compared + " of " + debug.size() + " compared)";
+    }
+
+    /** Fails when {@link #firstOff} found a golden debug tensor off: intermediates are goldens too. */
+    static void assertNoneOff(String id, String firstOff) {
+        Assertions.assertTrue(firstOff.startsWith("none") || firstOff.startsWith("no debug"), id + ": debug tensor off: " + firstOff);
     }
 }

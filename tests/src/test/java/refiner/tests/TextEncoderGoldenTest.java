@@ -70,6 +70,7 @@ class TextEncoderGoldenTest {
             expectClose(g, id, "batched prompt_embeds", out.get("prompt_embeds"), Arrays.copyOfRange(h, hs, 2 * hs), firstOff);
             expectClose(g, id, "batched pooled_prompt_embeds", out.get("pooled_prompt_embeds"), Arrays.copyOfRange(p, ps, 2 * ps), firstOff);
         }
+        DebugTrace.assertNoneOff(id, firstOff);
     }
 
     /**
@@ -106,6 +107,7 @@ class TextEncoderGoldenTest {
             String firstOff = trace.firstOff(g, c.path("debug"), Map.of(), TOL);
             expectClose(g, id, pre + "prompt_embeds", out.get(pre + "prompt_embeds"), joined, firstOff);
             expectClose(g, id, pre + "pooled_prompt_embeds", out.get(pre + "pooled_prompt_embeds"), pooled, firstOff);
+            DebugTrace.assertNoneOff(id, firstOff);
         }
     }
 

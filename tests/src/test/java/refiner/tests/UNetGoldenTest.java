@@ -73,6 +73,7 @@ class UNetGoldenTest {
         System.out.printf("%s %s: sample max abs diff %.3g (fp32 vs fp64 %s); first debug tensor off: %s%n",
                 g.dir().getFileName(), id, diff, c.path("fp32_vs_fp64_max_abs_diff").path("sample"), firstOff);
         assertTrue(diff <= TOL, id + ": sample max abs diff " + diff + " > " + TOL + "; first debug tensor off: " + firstOff);
+        DebugTrace.assertNoneOff(id, firstOff);
         checkFrequencies(g, c, id);
     }
 

@@ -62,6 +62,7 @@ class VaeGoldenTest {
                     id, names[k], diff, c.path("fp32_vs_fp64_max_abs_diff").path(names[k]), firstOff);
             assertTrue(diff <= TOL, id + ": " + names[k] + " max abs diff " + diff + " > " + TOL + "; first debug tensor off: " + firstOff);
         }
+        DebugTrace.assertNoneOff(id, firstOff);
     }
 
     @ParameterizedTest(name = "tiny-refiner {0}")
@@ -81,6 +82,7 @@ class VaeGoldenTest {
         System.out.printf("tiny-refiner %s: sample max abs diff %.3g (fp32 vs fp64 %s); first debug tensor off: %s%n",
                 id, diff, c.path("fp32_vs_fp64_max_abs_diff").path("sample"), firstOff);
         assertTrue(diff <= TOL, id + ": sample max abs diff " + diff + " > " + TOL + "; first debug tensor off: " + firstOff);
+        DebugTrace.assertNoneOff(id, firstOff);
     }
 
     @AfterAll

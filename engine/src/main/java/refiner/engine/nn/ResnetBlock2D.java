@@ -41,8 +41,12 @@ public final class ResnetBlock2D {
                 h = b.addChannels(before, t);                   // [B, out, H, W]
             }
         }
+        Tensor n2;
+        try (Tensor hh = h) {
+            n2 = norm2.forwardSilu(hh);                         // [B, out, H, W]
+        }
         Tensor residual;
-        try (Tensor hh = h; Tensor n2 = norm2.forwardSilu(hh)) { // [B, out, H, W]
+        try (n2) {
             residual = conv2.forward(n2);                       // [B, out, H, W]
         }
         try (residual) {
