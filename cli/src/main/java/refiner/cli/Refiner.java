@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
+                TokenizeCommand.class,
                 SynthCommand.class,
                 BenchCommand.class,
         })

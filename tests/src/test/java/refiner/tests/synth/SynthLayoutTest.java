@@ -21,7 +21,8 @@ import refiner.tests.Golden;
 
 /**
  * The synthetic layouts computed from the configs list exactly the keys and shapes of the real
- * checkpoints: the tiny refiner's safetensors headers, and the full-size refiner's parameter list.
+ * checkpoints: the tiny refiner's and tiny base's safetensors headers, and the full-size refiner's
+ * parameter list.
  */
 class SynthLayoutTest {
 
@@ -52,6 +53,21 @@ class SynthLayoutTest {
         assertEquals(expected, shapes(Preset.REFINER_1_0, c));
         assertEquals(manifest.get("num_parameters").asLong(),
                 Preset.REFINER_1_0.params(c).stream().mapToLong(Param::numel).sum());
+    }
+
+    @ParameterizedTest(name = "{0} layout of the tiny-base config equals its header")
+    @EnumSource(Component.class)
+    void layoutsFollowOtherConfigs(Component c) throws IOException {
+        Path dir = Golden.model("tiny-base").resolve(c.folder());
+        Map<String, String> expected = new TreeMap<>();
+        try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(c.weightsFile()))) {
+            for (TensorInfo t : f.tensors().values()) expected.put(t.name(), Arrays.toString(t.shape()));
+        }
+        Map<String, String> computed = new TreeMap<>();
+        for (Param p : c.params(new ObjectMapper().readTree(dir.resolve("config.json").toFile()))) {
+            computed.put(p.name(), Arrays.toString(p.shape()));
+        }
+        assertEquals(expected, computed);
     }
 
     private static Map<String, String> shapes(Preset preset, Component c) {
