@@ -17,11 +17,12 @@ import java.util.Map;
  * the time to the first UNet step, the peak resident memory, each stage's timings and rate, and,
  * when profiled, the backend ops by time.
  *
+ * @param peakDeviceBytes the most device memory held at a stage's end (CUDA), -1 without a device
  * @param stages by name: {@code text_encoder}, {@code vae_encode}, {@code unet_step}, {@code vae_decode}
  */
 public record BenchReport(String backend, String cpu, int threads, double fmaPeakGflops, int width, int height, int steps,
                           int repeat, double loadSeconds, double timeToFirstStepSeconds, long peakRssBytes,
-                          Map<String, StageResult> stages, List<OpStats> profile) {
+                          long peakDeviceBytes, Map<String, StageResult> stages, List<OpStats> profile) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -31,6 +32,7 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
         root.putObject("machine").put("fma_peak_gflops", fmaPeakGflops).put("cpu", cpu).put("threads", threads);
         root.put("backend", backend).put("width", width).put("height", height).put("steps", steps).put("repeat", repeat);
         root.put("load_s", loadSeconds).put("time_to_first_step_s", timeToFirstStepSeconds).put("peak_rss_bytes", peakRssBytes);
+        if (peakDeviceBytes >= 0) root.put("peak_device_bytes", peakDeviceBytes);
         ObjectNode st = root.putObject("stages");
         stages.forEach((name, s) -> st.putObject(name)
                 .put("median_s", s.timings().median()).put("min_s", s.timings().min()).put("max_s", s.timings().max())
@@ -64,7 +66,8 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
         out.printf(Locale.ROOT, "machine    %s, %d threads, fp32 FMA peak %.1f GFLOP/s%n", cpu, threads, fmaPeakGflops);
         out.printf(Locale.ROOT, "run        %s backend, %dx%d px, %d steps, %d repeats%n", backend, width, height, steps, repeat);
         out.printf(Locale.ROOT, "load       %.2f s; first UNet step done %.2f s after the load began%n", loadSeconds, timeToFirstStepSeconds);
-        out.printf(Locale.ROOT, "peak RSS   %.2f GB%n", peakRssBytes / 1e9);
+        out.printf(Locale.ROOT, "peak RSS   %.2f GB%s%n", peakRssBytes / 1e9,
+                peakDeviceBytes < 0 ? "" : String.format(Locale.ROOT, "; device memory held %.2f GB", peakDeviceBytes / 1e9));
         out.printf(Locale.ROOT, "%-13s %10s %10s %10s %10s %10s %7s %10s%n", "stage", "median s", "min s", "max s", "GMAC", "GFLOP/s",
                 "% peak", "max |out|");
         stages.forEach((name, s) -> out.printf(Locale.ROOT, "%-13s %10.3f %10.3f %10.3f %10.2f %10.1f %6.1f%% %10.3g%s%n", name,

@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import refiner.engine.backend.Backend;
+import refiner.engine.backend.cuda.CudaBackend;
 import refiner.engine.model.AutoencoderKL;
 import refiner.engine.model.ClipTextModel;
 import refiner.engine.model.Posterior;
@@ -26,7 +27,8 @@ import refiner.loader.hf.ModelFolder;
  * and the VAE decoder. Inputs are seeded noise (the token ids of a fixed prompt pair, an image in
  * [-1, 1]); the step's guidance and latent update are a fixed-size Euler step done on the host in
  * microseconds, so a step's time is the UNet's. Every stage ends by reading its result back, so
- * asynchronous backends are timed to completion.
+ * asynchronous backends are timed to completion. The VAE may run on a backend of its own (on CUDA,
+ * an fp32 one, as the precision policy asks).
  */
 public final class PipelineBench {
     /** {@code <|startoftext|> a photo of a cat <|endoftext|>} then padding (id 0), and the empty prompt. */
@@ -51,16 +53,20 @@ public final class PipelineBench {
     }
 
     /**
-     * Measures the FMA peak, loads the model of {@code folder} on {@code backend} and runs the
-     * stages {@code options.repeat()} times, telling {@code log} what it is doing.
+     * Measures the FMA peak, loads the text encoder and UNet of {@code folder} on {@code backend} and
+     * the VAE on {@code vaeBackend} (which may be the same), and runs the stages
+     * {@code options.repeat()} times, telling {@code log} what it is doing.
      */
-    public static BenchReport run(Path folder, Backend backend, Options options, PrintWriter log) throws IOException {
+    public static BenchReport run(Path folder, Backend backend, Backend vaeBackend, Options options, PrintWriter log)
+            throws IOException {
         log.printf(Locale.ROOT, "bench: measuring the fp32 FMA peak on %d threads%n", options.threads());
         log.flush();
         double peak = FmaPeak.measure(options.threads(), 1500);
 
         ProfilingBackend profiler = options.profile() ? new ProfilingBackend(backend) : null;
         Backend b = profiler != null ? profiler : backend;
+        Backend vb = vaeBackend == backend ? b : profiler != null ? profiler.sharing(vaeBackend) : vaeBackend;
+        DevicePeak device = new DevicePeak(backend, vaeBackend);
         List<AutoCloseable> open = new ArrayList<>();
         try {
             log.println("bench: loading " + folder);
@@ -73,8 +79,9 @@ public final class PipelineBench {
             JsonNode vaeConfig = model.component("vae").config();
             ClipTextModel text = new ClipTextModel(b, textConfig, weights(model, "text_encoder_2", open));
             UNet2DConditionModel unet = new UNet2DConditionModel(b, unetConfig, weights(model, "unet", open));
-            AutoencoderKL vae = new AutoencoderKL(b, vaeConfig, weights(model, "vae", open));
+            AutoencoderKL vae = new AutoencoderKL(vb, vaeConfig, weights(model, "vae", open));
             double load = seconds(t0);
+            device.sample();
 
             int h = options.height() / vae.downFactor(), w = options.width() / vae.downFactor();
             Map<String, Long> macs = new LinkedHashMap<>();
@@ -93,7 +100,7 @@ public final class PipelineBench {
             for (int r = 0; r < options.repeat(); r++) {
                 log.printf(Locale.ROOT, "bench: repeat %d of %d%n", r + 1, options.repeat());
                 log.flush();
-                Run run = new Run(b, text, unet, vae, options, new SplittableRandom(r));
+                Run run = new Run(b, vb, text, unet, vae, options, new SplittableRandom(r), device);
                 long firstStepEnd = run.all(times, ranges);
                 if (r == 0) firstStep = (firstStepEnd - t0) / 1e9;
             }
@@ -102,8 +109,9 @@ public final class PipelineBench {
             times.forEach((stage, list) -> stages.put(stage, new StageResult(
                     new Timings(list.stream().mapToDouble(Double::doubleValue).toArray()), macs.get(stage),
                     ranges.get(stage).maxAbs, ranges.get(stage).nonFinite)));
-            return new BenchReport(backend.name(), cpuName(), options.threads(), peak, options.width(), options.height(),
-                    options.steps(), options.repeat(), load, firstStep, ProcessMemory.peakRssBytes(), stages,
+            String names = vaeBackend == backend ? backend.name() : backend.name() + " (vae: " + vaeBackend.name() + ")";
+            return new BenchReport(names, cpuName(), options.threads(), peak, options.width(), options.height(),
+                    options.steps(), options.repeat(), load, firstStep, ProcessMemory.peakRssBytes(), device.peak(), stages,
                     profiler != null ? profiler.byTime() : List.of());
         } finally {
             for (AutoCloseable c : open) {
@@ -123,8 +131,8 @@ public final class PipelineBench {
     }
 
     /** One pass through the four stages; appends each stage's seconds to {@code times}. */
-    private record Run(Backend b, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae, Options o,
-                       SplittableRandom random) {
+    private record Run(Backend b, Backend vb, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae, Options o,
+                       SplittableRandom random, DevicePeak device) {
 
         /** Returns the {@link System#nanoTime()} at which the first UNet step ended. */
         long all(Map<String, List<Double>> times, Map<String, Range> ranges) {
@@ -135,19 +143,21 @@ public final class PipelineBench {
             times.get("text_encoder").add(seconds(t));
             ranges.get("text_encoder").add(pooled);
             ranges.get("text_encoder").add(b.download(cond.hiddenStates()));
+            device.sample();
 
             int hw = o.height() * o.width();
             float[] pixels = new float[3 * hw];
             for (int i = 0; i < pixels.length; i++) pixels[i] = (float) random.nextDouble(-1, 1);
             float[] latents;
             int[] latentShape;
-            try (Tensor image = b.upload(pixels, 1, 3, o.height(), o.width())) {   // [1, 3, H, W]
+            try (Tensor image = vb.upload(pixels, 1, 3, o.height(), o.width())) {  // [1, 3, H, W]
                 t = System.nanoTime();
                 try (Posterior post = vae.encode(image)) {                         // [1, 4, h, w] each
-                    float[] mean = b.download(post.mean());
-                    float[] std = b.download(post.std());
+                    float[] mean = vb.download(post.mean());
+                    float[] std = vb.download(post.std());
                     times.get("vae_encode").add(seconds(t));
                     ranges.get("vae_encode").add(mean);
+                    device.sample();
                     latentShape = post.mean().shape();
                     latents = new float[mean.length];
                     for (int i = 0; i < mean.length; i++) latents[i] = vae.scalingFactor() * (mean[i] + std[i] * (float) gaussian());
@@ -171,6 +181,7 @@ public final class PipelineBench {
                     }
                     times.get("unet_step").add(seconds(t));
                     ranges.get("unet_step").add(eps);
+                    device.sample();
                     if (s == 0) firstStepEnd = System.nanoTime();
                     for (int i = 0; i < n; i++) {
                         float guided = eps[i] + GUIDANCE * (eps[n + i] - eps[i]);
@@ -181,14 +192,15 @@ public final class PipelineBench {
 
             float[] z = latents.clone();
             for (int i = 0; i < z.length; i++) z[i] /= vae.scalingFactor();
-            try (Tensor zt = b.upload(z, latentShape)) {
+            try (Tensor zt = vb.upload(z, latentShape)) {
                 t = System.nanoTime();
                 float[] decoded;
                 try (Tensor image = vae.decode(zt)) {                              // [1, 3, H, W]
-                    decoded = b.download(image);
+                    decoded = vb.download(image);
                 }
                 times.get("vae_decode").add(seconds(t));
                 ranges.get("vae_decode").add(decoded);
+                device.sample();
             }
             return firstStepEnd;
         }
@@ -202,6 +214,29 @@ public final class PipelineBench {
             int[] out = new int[TOKENS];
             System.arraycopy(ids, 0, out, 0, ids.length);
             return out;
+        }
+    }
+
+    /** The most device memory the run's CUDA backends held at the end of any stage; -1 without CUDA. */
+    private static final class DevicePeak {
+        private final List<CudaBackend> cuda = new ArrayList<>();
+        private long peak = -1;
+
+        DevicePeak(Backend... backends) {
+            for (Backend b : backends) {
+                if (b instanceof CudaBackend c && !cuda.contains(c)) cuda.add(c);
+            }
+        }
+
+        void sample() {
+            if (cuda.isEmpty()) return;
+            long held = 0;
+            for (CudaBackend c : cuda) held += c.deviceBytesHeld();
+            peak = Math.max(peak, held);
+        }
+
+        long peak() {
+            return peak;
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import refiner.engine.backend.Activation;
 import refiner.engine.backend.Backend;
+import refiner.engine.backend.cuda.CudaBackend;
 import refiner.engine.tensor.Tensor;
 import refiner.loader.safetensors.TensorInfo;
 
@@ -16,15 +17,27 @@ import refiner.loader.safetensors.TensorInfo;
  * wall time and the multiply-accumulates (counted as in {@link MacCounter}). Layers dispatch on
  * their input's backend, so the tensors handed out are this backend's: each shares the storage of
  * the delegate's tensor it stands for, and is turned back into one on the way in. Times are taken
- * around each call, so they are exact for a synchronous backend (the CPU); for an asynchronous one
- * they include only what the call itself waits for.
+ * around each call; on the CUDA backend, whose launches return before the work is done, each op
+ * waits for the stream before the clock stops, so the profile serialises what would overlap.
  */
 public final class ProfilingBackend implements Backend {
     private final Backend delegate;
-    private final Map<String, OpStats> stats = new LinkedHashMap<>();
+    private final Map<String, OpStats> stats;
+    private final Runnable barrier;
 
     public ProfilingBackend(Backend delegate) {
+        this(delegate, new LinkedHashMap<>());
+    }
+
+    private ProfilingBackend(Backend delegate, Map<String, OpStats> stats) {
         this.delegate = delegate;
+        this.stats = stats;
+        this.barrier = delegate instanceof CudaBackend cuda ? cuda::synchronize : () -> { };
+    }
+
+    /** A profiler of {@code other} that adds to this one's table (a second backend of the same run). */
+    public ProfilingBackend sharing(Backend other) {
+        return new ProfilingBackend(other, stats);
     }
 
     /** The ops seen so far, slowest first. */
@@ -42,6 +55,7 @@ public final class ProfilingBackend implements Backend {
     private <T> T timed(String op, long macs, Supplier<T> call) {
         long t0 = System.nanoTime();
         T r = call.get();
+        barrier.run();
         long dt = System.nanoTime() - t0;
         stats.computeIfAbsent(op, OpStats::new).add(dt, macs);
         return r;

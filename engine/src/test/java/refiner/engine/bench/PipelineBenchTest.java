@@ -36,7 +36,7 @@ class PipelineBenchTest {
         StringWriter log = new StringWriter();
         BenchReport r;
         try (CpuBackend cpu = new CpuBackend(2)) {
-            r = PipelineBench.run(model, cpu, new PipelineBench.Options(40, 32, 2, 2, 1, true), new PrintWriter(log, true));
+            r = PipelineBench.run(model, cpu, cpu, new PipelineBench.Options(40, 32, 2, 2, 1, true), new PrintWriter(log, true));
         }
         assertEquals(List.of("text_encoder", "vae_encode", "unet_step", "vae_decode"), List.copyOf(r.stages().keySet()));
         assertEquals(4, r.stages().get("unet_step").timings().seconds().length, "2 steps x 2 repeats");

@@ -47,6 +47,6 @@ class BenchCommandTest {
         assertTrue(size[2].startsWith("refiner: image size 100x512 must be positive multiples of 8"), size[2]);
         String[] backend = run("bench", "--model", dir.toString(), "--backend", "tpu");
         assertEquals("2", backend[0]);
-        assertTrue(backend[2].startsWith("refiner: unknown backend 'tpu' (known: cpu, cuda, auto)"), backend[2]);
+        assertTrue(backend[2].startsWith("refiner: unknown backend 'tpu': use cpu, cuda or auto"), backend[2]);
     }
 }
