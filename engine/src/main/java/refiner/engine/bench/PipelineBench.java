@@ -20,21 +20,19 @@ import refiner.engine.model.UNet2DConditionModel;
 import refiner.engine.tensor.Tensor;
 import refiner.loader.Weights;
 import refiner.loader.hf.ModelFolder;
+import refiner.tokenizer.ClipTokenizer;
 
 /**
- * Times the stages of one refiner img2img run on a model folder: the text encoder on the prompt
- * pair (negative, positive), the VAE encoder on an image, each UNet step on the guidance batch of 2,
- * and the VAE decoder. Inputs are seeded noise (the token ids of a fixed prompt pair, an image in
- * [-1, 1]); the step's guidance and latent update are a fixed-size Euler step done on the host in
+ * Times the stages of one refiner img2img run on a model folder: tokenizer and text encoder on a
+ * fixed prompt pair (negative, positive), the VAE encoder on an image, each UNet step on the
+ * guidance batch of 2, and the VAE decoder. The image is seeded noise in [-1, 1]; the step's guidance and latent update are a fixed-size Euler step done on the host in
  * microseconds, so a step's time is the UNet's. Every stage ends by reading its result back, so
  * asynchronous backends are timed to completion. The VAE may run on a backend of its own (on CUDA,
  * an fp32 one, as the precision policy asks).
  */
 public final class PipelineBench {
-    /** {@code <|startoftext|> a photo of a cat <|endoftext|>} then padding (id 0), and the empty prompt. */
-    private static final int[] PROMPT = {49406, 320, 1125, 539, 320, 2368, 49407};
-    private static final int[] NEGATIVE = {49406, 49407};
-    private static final int TOKENS = 77;
+    private static final String PROMPT = "a photo of a cat, highly detailed";
+    private static final String NEGATIVE = "";
     private static final float GUIDANCE = 5f;
 
     /** What to run: image size in pixels, UNet steps per repeat, repeats, threads of the peak loop, per-op profile. */
@@ -73,7 +71,9 @@ public final class PipelineBench {
             log.flush();
             long t0 = System.nanoTime();
             ModelFolder model = ModelFolder.open(folder);
-            model.requireComponents("text_encoder_2", "unet", "vae");
+            model.requireComponents("tokenizer_2", "text_encoder_2", "unet", "vae");
+            ClipTokenizer tokenizer = ClipTokenizer.load(model.component("tokenizer_2").dir());
+            int tokens = tokenizer.maxLength();
             JsonNode textConfig = model.component("text_encoder_2").config();
             JsonNode unetConfig = model.component("unet").config();
             JsonNode vaeConfig = model.component("vae").config();
@@ -85,9 +85,9 @@ public final class PipelineBench {
 
             int h = options.height() / vae.downFactor(), w = options.width() / vae.downFactor();
             Map<String, Long> macs = new LinkedHashMap<>();
-            macs.put("text_encoder", MacCounter.textEncoder(textConfig, 2, TOKENS).total().total());
+            macs.put("text_encoder", MacCounter.textEncoder(textConfig, 2, tokens).total().total());
             macs.put("vae_encode", MacCounter.vaeEncode(vaeConfig, 1, options.height(), options.width()).total().total());
-            macs.put("unet_step", MacCounter.unet(unetConfig, 2, h, w, TOKENS).total().total());
+            macs.put("unet_step", MacCounter.unet(unetConfig, 2, h, w, tokens).total().total());
             macs.put("vae_decode", MacCounter.vaeDecode(vaeConfig, 1, options.height(), options.width()).total().total());
 
             Map<String, List<Double>> times = new LinkedHashMap<>();
@@ -100,7 +100,7 @@ public final class PipelineBench {
             for (int r = 0; r < options.repeat(); r++) {
                 log.printf(Locale.ROOT, "bench: repeat %d of %d%n", r + 1, options.repeat());
                 log.flush();
-                Run run = new Run(b, vb, text, unet, vae, options, new SplittableRandom(r), device);
+                Run run = new Run(b, vb, tokenizer, text, unet, vae, options, new SplittableRandom(r), device);
                 long firstStepEnd = run.all(times, ranges);
                 if (r == 0) firstStep = (firstStepEnd - t0) / 1e9;
             }
@@ -131,13 +131,13 @@ public final class PipelineBench {
     }
 
     /** One pass through the four stages; appends each stage's seconds to {@code times}. */
-    private record Run(Backend b, Backend vb, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae, Options o,
-                       SplittableRandom random, DevicePeak device) {
+    private record Run(Backend b, Backend vb, ClipTokenizer tokenizer, ClipTextModel text, UNet2DConditionModel unet,
+                       AutoencoderKL vae, Options o, SplittableRandom random, DevicePeak device) {
 
         /** Returns the {@link System#nanoTime()} at which the first UNet step ended. */
         long all(Map<String, List<Double>> times, Map<String, Range> ranges) {
-            int[][] ids = {padded(NEGATIVE), padded(PROMPT)};
             long t = System.nanoTime();
+            int[][] ids = {tokenizer.encode(NEGATIVE), tokenizer.encode(PROMPT)}; // [2][77]
             ClipTextModel.Output cond = text.forward(ids);                         // [2, 77, D], [2, P]
             float[] pooled = b.download(cond.pooled());
             times.get("text_encoder").add(seconds(t));
@@ -208,12 +208,6 @@ public final class PipelineBench {
         private double gaussian() {
             double u = 1 - random.nextDouble();
             return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
-        }
-
-        private static int[] padded(int[] ids) {
-            int[] out = new int[TOKENS];
-            System.arraycopy(ids, 0, out, 0, ids.length);
-            return out;
         }
     }
 
