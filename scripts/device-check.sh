@@ -5,8 +5,9 @@
 #   scripts/device-check.sh [bench-repetitions]
 # Prints nvidia-smi, runs every test tagged "gpu" with the JUnit console launcher (kernel-by-kernel
 # checks against the reference loops, CUDA golden cases), then times each kernel on UNet shapes
-# against the card's measured ceilings and prints that table last. Everything is also written to
-# $OUT (device-check.log, bench.txt, junit/) when OUT is set, else to device/out.
+# against the card's measured ceilings, times full-size UNet steps on synthetic weights, and
+# prints the kernel table and the step time last. Everything is also written to
+# $OUT (device-check.log, bench.txt, unet-step.txt, junit/) when OUT is set, else to device/out.
 # Exit status: 0 when tests and benchmark passed, 1 otherwise (no GPU, no device/, a failed test).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,9 +50,14 @@ echo "== kernel benchmark"
 "${java[@]}" -cp "$cp" refiner.engine.backend.cuda.KernelBench "$reps" | tee "$out/bench.txt"
 bench=${PIPESTATUS[0]}
 
+echo "== full-size UNet step (synthetic weights)"
+"${java[@]}" -cp "$cp" refiner.tests.UNetStepBench "$root/device/shared/models/fullsize-manifest" 5 | tee "$out/unet-step.txt"
+step=${PIPESTATUS[0]}
+
 echo
-echo "device-check: gpu tests exit $tests, benchmark exit $bench; log in $out/device-check.log"
+echo "device-check: gpu tests exit $tests, kernel benchmark exit $bench, UNet step exit $step; log in $out/device-check.log"
 if [ -f "$out/bench.txt" ]; then
   sed -n '/^Kernel timings/,$p' "$out/bench.txt"
 fi
-[ $tests -eq 0 ] && [ $bench -eq 0 ] || exit 1
+grep '^full-size UNet step' "$out/unet-step.txt" || true
+[ $tests -eq 0 ] && [ $bench -eq 0 ] && [ $step -eq 0 ] || exit 1

@@ -2,9 +2,10 @@
 # Prepares device/ (git-ignored) for scripts/device-check.sh, which runs on a GPU machine that has
 # no Java, no Maven and no network. Run here, from anywhere inside the checkout:
 #   scripts/prepare-device.sh
-# device/ then holds: runtime.tar.xz (a jlink'ed Java 25, uncompressed inside so xz packs it best), lib/ (main jars, dependencies, the JUnit
-# console launcher), classes/ (test classes of engine and tests), shared/ (the tiny-refiner golden
-# fixtures and model, found as ../shared beside device/work). Carry `device` with the device call.
+# device/ then holds: runtime.tar.xz (a jlink'ed Java 25, uncompressed inside so that xz packs it
+# best), lib/ (main jars, dependencies, the JUnit console launcher), classes/ (test classes of
+# engine and tests), shared/ (the tiny-refiner golden fixtures and model and the full-size key
+# manifest, found by the tests as ../shared from device/work). Carry `device` with the device call.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -55,7 +56,7 @@ rm -rf "$dev/runtime"
 
 echo "== fixtures"
 cp -r "$shared/golden/tiny-refiner" "$dev/shared/golden/"
-cp -r "$shared/models/tiny-refiner" "$dev/shared/models/"
+cp -r "$shared/models/tiny-refiner" "$shared/models/fullsize-manifest" "$dev/shared/models/"
 chmod -R u+w "$dev/shared"
 
 size=$(du -sm "$dev" | cut -f1)

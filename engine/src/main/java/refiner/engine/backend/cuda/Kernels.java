@@ -99,8 +99,9 @@ final class Kernels {
         }
     }
 
-    /** Launches {@code family/name} on the stream; launch errors name the kernel. */
+    /** Launches {@code family/name} on the stream (nothing for an empty grid); launch errors name the kernel. */
     void launch(String family, String name, int gx, int gy, int gz, int bx, int by, Args args) {
+        if (gx == 0 || gy == 0 || gz == 0) return;
         CUfunction f = function(family, name);
         try {
             JCudaDriver.cuLaunchKernel(f, gx, gy, gz, bx, by, 1, 0, stream, args.pointer(), null);
@@ -112,7 +113,7 @@ final class Kernels {
 
     /** Launches a grid-stride kernel over {@code n} elements, 256 threads a block. */
     void launch1d(String family, String name, long n, Args args) {
-        int blocks = (int) Math.max(1, Math.min((n + 255) / 256, 1 << 20));
+        int blocks = (int) Math.min((n + 255) / 256, 1 << 20);
         launch(family, name, blocks, 1, 1, 256, 1, args);
     }
 
