@@ -41,14 +41,24 @@ public class FmaPeakBenchmark {
 
     @Benchmark
     public float fmaChains(Operands o, Flops f) {
-        FloatVector a = FloatVector.broadcast(S, o.a), b = FloatVector.broadcast(S, o.b);
+        f.flops += flopsPerCall();
+        return chains(o.a, o.b);
+    }
+
+    /** Floating-point operations done by one {@link #chains} call. */
+    static long flopsPerCall() {
+        return 12L * 2 * S.length() * STEPS;
+    }
+
+    /** Twelve independent FMA chains of {@code STEPS} steps each. */
+    static float chains(float x, float y) {
+        FloatVector a = FloatVector.broadcast(S, x), b = FloatVector.broadcast(S, y);
         FloatVector c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b, c6 = b, c7 = b, c8 = b, c9 = b, c10 = b, c11 = b;
         for (int i = 0; i < STEPS; i++) {
             c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
             c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
             c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
         }
-        f.flops += 12L * 2 * S.length() * STEPS;
         return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
                 .reduceLanes(VectorOperators.ADD);
     }

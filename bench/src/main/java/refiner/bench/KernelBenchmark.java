@@ -31,7 +31,8 @@ import refiner.loader.safetensors.TensorInfo;
  * backend runs on all cores; the {@code flops} rate is GFLOP/s.
  *
  * <p>Shapes: {@code linear,M,K,N} is x[M, K] W[N, K]^T; {@code conv,B,C,H,W,O,k,s} is a k x k
- * convolution with padding k / 2 and stride s.
+ * convolution with padding k / 2 and stride s; {@code attention,B,Lq,Lk,H} is attention with H
+ * heads of 64 (4 B H Lq Lk 64 flops, the exponentials not counted).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -51,14 +52,18 @@ public class KernelBenchmark {
         "conv,2,384,64,64,384,3,1", // level 0 resnet conv
         "conv,2,768,32,32,768,3,1", // level 1 resnet conv
         "conv,2,1536,16,16,1536,3,1", // level 2 resnet conv
-        "conv,2,384,64,64,384,3,2"  // level 0 downsampler
+        "conv,2,384,64,64,384,3,2", // level 0 downsampler
+        "attention,2,1024,1024,12", // level 1 self-attention, head dim 64
+        "attention,2,1024,77,12"    // level 1 cross-attention
     })
     public String shape;
 
     private CpuBackend backend;
     private Tensor x;
     private Tensor w;
-    private boolean conv;
+    private Tensor kv;
+    private String kind;
+    private int heads;
     private int stride;
     private long flops;
 
@@ -69,8 +74,14 @@ public class KernelBenchmark {
         for (int i = 1; i < p.length; i++) d[i - 1] = Integer.parseInt(p[i]);
         backend = new CpuBackend();
         SplittableRandom rnd = new SplittableRandom(42);
-        conv = p[0].equals("conv");
-        if (conv) {
+        kind = p[0];
+        if (kind.equals("attention")) {
+            int b = d[0], lq = d[1], lk = d[2];
+            heads = d[3];
+            x = backend.upload(random(rnd, b * lq * heads * 64, 1), b, lq, heads * 64);
+            kv = backend.upload(random(rnd, b * lk * heads * 64, 1), b, lk, heads * 64);
+            flops = 4L * b * heads * lq * lk * 64;
+        } else if (kind.equals("conv")) {
             int b = d[0], c = d[1], h = d[2], wd = d[3], o = d[4], k = d[5];
             stride = d[6];
             x = backend.upload(random(rnd, b * c * h * wd, 1), b, c, h, wd);
@@ -92,19 +103,23 @@ public class KernelBenchmark {
 
     @Benchmark
     public Tensor kernel(Flops f) {
-        Tensor y = conv ? backend.conv2d(x, w, null, stride, w.dim(2) / 2) : backend.linear(x, w, null);
+        Tensor y = switch (kind) {
+            case "attention" -> backend.attention(x, kv, kv, heads, false);
+            case "conv" -> backend.conv2d(x, w, null, stride, w.dim(2) / 2);
+            default -> backend.linear(x, w, null);
+        };
         y.close();
         f.flops += flops;
         return y;
     }
 
-    private static float[] random(SplittableRandom rnd, int n, double scale) {
+    static float[] random(SplittableRandom rnd, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
         return a;
     }
 
-    private static TensorInfo f16(String name, float[] v, long... shape) {
+    static TensorInfo f16(String name, float[] v, long... shape) {
         MemorySegment m = Arena.ofShared().allocate(2L * v.length, 64);
         ValueLayout.OfShort half = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < v.length; i++) m.setAtIndex(half, i, Float.floatToFloat16(v[i]));

@@ -19,7 +19,7 @@ final class ModelArgument {
                 ? ModelFolder.open(DemoModel.materialise())
                 : ModelFolder.resolve(arg);
         if (SynthModel.isSynthetic(folder.root())) {
-            err.println("refiner: note: " + folder.root() + " holds the demo model: its weights are random, so its outputs are noise");
+            err.println("refiner: note: " + folder.root() + " holds a synthetic model: its weights are random, so its outputs are noise");
             err.flush();
         }
         return folder;

@@ -21,6 +21,8 @@ import picocli.CommandLine.Option;
                 InspectCommand.class,
                 TokenizeCommand.class,
                 RefineCommand.class,
+                SynthCommand.class,
+                BenchCommand.class,
         })
 public final class Refiner implements Runnable {
 

@@ -86,6 +86,28 @@ class SynthModelTest {
         }
     }
 
+    @Test
+    void headersAreSortedByNameAsInThePublishedFiles() throws IOException {
+        for (Component c : Component.values()) {
+            try (SafetensorsFile f = SafetensorsFile.open(model.resolve(c.folder()).resolve(c.weightsFile()))) {
+                List<String> names = List.copyOf(f.names());
+                assertEquals(names.stream().sorted().toList(), names, c.folder());
+                assertEquals("pt", f.metadata().get("format"));
+            }
+        }
+    }
+
+    @Test
+    void reportsProgressUpToTheWholeModel(@TempDir Path parent) throws IOException {
+        long[] last = {0, -1};
+        SynthModel.write(Preset.TINY, 1, parent.resolve("p"), (file, done, total) -> {
+            assertTrue(done > last[0] && done <= total, file + ": " + done + " of " + total);
+            last[0] = done;
+            last[1] = total;
+        });
+        assertEquals(last[1], last[0]);
+    }
+
     private static float[] floats(TensorInfo t) {
         short[] half = t.data().toArray(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
         float[] out = new float[half.length];

@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Tiled multi-head attention with an online softmax: for each tile of {@link #ROWS} queries the
  * keys are visited in chunks of {@link #KEYS}; scores, running max and running sum stay per tile,
- * so no Lq x Lk matrix exists. K is first packed per head as K^T[D, Lk] for unit-stride score
- * vectors; V is read in place.
+ * so no Lq x Lk matrix exists. K and V are first repacked per head (K transposed, in key chunks)
+ * so that both are read with unit stride.
  */
 final class Attention {
     private static final int L = S.length();
@@ -27,7 +27,7 @@ final class Attention {
     private Scratch scratch(int d) {
         Scratch s = scratch.get();
         if (s == null || s.q.length < ROWS * d) {
-            int dp = (d + L - 1) / L * L;
+            int dp = width(d);
             s = new Scratch(new float[ROWS * KEYS], new float[ROWS * dp], new float[ROWS * d]);
             scratch.set(s);
         }
@@ -36,16 +36,20 @@ final class Attention {
 
     /**
      * out[b, i, h*D + t] = softmax_j(q_i . k_j / sqrt D) v_j for q[B, Lq, E], k, v[B, Lk, E],
-     * E = heads * D; {@code kt} receives K^T per (b, h) and must hold B * E * Lkp floats.
+     * E = heads * D. {@code kt} receives K^T per (b, h) and key chunk as [D, KEYS] blocks, and
+     * {@code vh} V per (b, h) as [Lk, D], so the kernels read both with unit stride; each must
+     * hold {@link #scratchSize} floats.
      */
-    void run(WorkerPool pool, float[] q, float[] k, float[] v, float[] out, float[] kt,
+    void run(WorkerPool pool, float[] q, float[] k, float[] v, float[] out, float[] kt, float[] vh,
              int batch, int lq, int lk, int heads, int d, boolean causal) {
         int e = heads * d, lkp = padded(lk);
         pool.run(batch * heads, t -> {
             int n = t / heads, h = t % heads, base = t * d * lkp;
             for (int j = 0; j < lkp; j++) {
-                for (int c = 0; c < d; c++) kt[base + c * lkp + j] = j < lk ? k[(n * lk + j) * e + h * d + c] : 0f;
+                int at = base + j / KEYS * d * KEYS + j % KEYS;
+                for (int c = 0; c < d; c++) kt[at + c * KEYS] = j < lk ? k[(n * lk + j) * e + h * d + c] : 0f;
             }
+            for (int j = 0; j < lk; j++) System.arraycopy(v, (n * lk + j) * e + h * d, vh, t * lk * d + j * d, d);
         });
         int tiles = (lq + ROWS - 1) / ROWS, groups = (tiles + TILES_PER_TASK - 1) / TILES_PER_TASK;
         float scale = (float) (1 / Math.sqrt(d));
@@ -53,18 +57,28 @@ final class Attention {
             int bh = t / groups, g = t % groups, n = bh / heads, h = bh % heads;
             Scratch s = scratch(d);
             for (int tile = g * TILES_PER_TASK; tile < Math.min(tiles, (g + 1) * TILES_PER_TASK); tile++) {
-                tile(s, q, v, out, kt, bh * d * lkp, n, h, tile * ROWS, lq, lk, lkp, e, d, scale, causal);
+                tile(s, q, vh, bh * lk * d, out, kt, bh * d * lkp, n, h, tile * ROWS, lq, lk, e, d, scale, causal);
             }
         });
+    }
+
+    /** Row width of the output accumulators: D rounded up to two vectors. */
+    private static int width(int d) {
+        return (d + 2 * L - 1) / (2 * L) * 2 * L;
     }
 
     static int padded(int lk) {
         return (lk + KEYS - 1) / KEYS * KEYS;
     }
 
-    private static void tile(Scratch s, float[] q, float[] v, float[] out, float[] kt, int ktBase, int n, int h,
-                             int i0, int lq, int lk, int lkp, int e, int d, float scale, boolean causal) {
-        int rows = Math.min(ROWS, lq - i0), dp = (d + L - 1) / L * L;
+    /** Floats needed by each of the K^T and V scratch buffers. */
+    static int scratchSize(int batch, int lk, int e) {
+        return batch * e * padded(lk);
+    }
+
+    private static void tile(Scratch s, float[] q, float[] vh, int vBase, float[] out, float[] kt, int ktBase, int n, int h,
+                             int i0, int lq, int lk, int e, int d, float scale, boolean causal) {
+        int rows = Math.min(ROWS, lq - i0), dp = width(d);
         float[] qs = s.q, p = s.p, o = s.o;
         for (int r = 0; r < ROWS; r++) {
             for (int c = 0; c < d; c++) qs[r * d + c] = r < rows ? q[(n * lq + i0 + r) * e + h * d + c] * scale : 0f;
@@ -74,7 +88,7 @@ final class Attention {
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         int keys = causal ? Math.min(lk, i0 + rows) : lk;
         for (int j0 = 0; j0 < keys; j0 += KEYS) {
-            scores(qs, kt, ktBase + j0, lkp, d, p);
+            scores(qs, kt, ktBase + j0 * d, d, p);
             int valid = Math.min(KEYS, keys - j0);
             for (int r = 0; r < ROWS; r++) {
                 int limit = causal ? Math.min(valid, i0 + r + 1 - j0) : valid;
@@ -82,27 +96,16 @@ final class Attention {
                     Arrays.fill(p, r * KEYS, (r + 1) * KEYS, 0f);
                     continue;
                 }
-                FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-                for (int c = 0; c < KEYS; c += L) {
-                    mx = mx.max(FloatVector.fromArray(S, p, r * KEYS + c, S.indexInRange(c, limit)).blend(Float.NEGATIVE_INFINITY, S.indexInRange(c, limit).not()));
-                }
-                float m = Math.max(max[r], mx.reduceLanes(VectorOperators.MAX));
+                float m = Math.max(max[r], rowMax(p, r * KEYS, limit));
                 float alpha = (float) Math.exp(max[r] - m);
                 max[r] = m;
-                FloatVector acc = FloatVector.zero(S);
-                for (int c = 0; c < KEYS; c += L) {
-                    VectorMask<Float> in = S.indexInRange(c, limit);
-                    FloatVector diff = FloatVector.fromArray(S, p, r * KEYS + c).sub(m);
-                    FloatVector w = diff.max(-80f).lanewise(VectorOperators.EXP).blend(0f, diff.lt(-80f).or(in.not()));
-                    w.intoArray(p, r * KEYS + c);
-                    acc = acc.add(w);
-                }
-                sum[r] = sum[r] * alpha + acc.reduceLanes(VectorOperators.ADD);
+                float rowSum = exponentiate(p, r * KEYS, limit, m);
+                sum[r] = sum[r] * alpha + rowSum;
                 if (alpha != 1f) {
                     for (int c = 0; c < dp; c += L) FloatVector.fromArray(S, o, r * dp + c).mul(alpha).intoArray(o, r * dp + c);
                 }
             }
-            accumulate(p, v, o, n, h, j0, valid, lk, e, d, dp);
+            accumulate(p, vh, vBase + j0 * d, o, valid, d, dp);
         }
         for (int r = 0; r < rows; r++) {
             float inv = 1 / sum[r];
@@ -114,13 +117,47 @@ final class Attention {
         }
     }
 
+    /** Largest of p[o, o + limit). */
+    private static float rowMax(float[] p, int o, int limit) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int c = 0;
+        for (int bound = S.loopBound(limit); c < bound; c += L) mx = mx.max(FloatVector.fromArray(S, p, o + c));
+        float m = mx.reduceLanes(VectorOperators.MAX);
+        for (; c < limit; c++) m = Math.max(m, p[o + c]);
+        return m;
+    }
+
+    /**
+     * p[o + j] = exp(p[o + j] - m) for j < limit and 0 up to KEYS; returns their sum. Arguments
+     * below -80 give 0, so no denormal is produced.
+     */
+    private static float exponentiate(float[] p, int o, int limit, float m) {
+        FloatVector acc = FloatVector.zero(S);
+        int c = 0;
+        for (int bound = S.loopBound(limit); c < bound; c += L) {
+            FloatVector diff = FloatVector.fromArray(S, p, o + c).sub(m);
+            FloatVector w = diff.max(-80f).lanewise(VectorOperators.EXP).blend(0f, diff.lt(-80f));
+            w.intoArray(p, o + c);
+            acc = acc.add(w);
+        }
+        float total = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < limit; c++) {
+            float diff = p[o + c] - m;
+            p[o + c] = diff < -80f ? 0f : (float) Math.exp(diff);
+            total += p[o + c];
+        }
+        for (; c < KEYS; c++) p[o + c] = 0f;
+        return total;
+    }
+
     /** p[r, j] = q_r . k_(j0 + j) for the four query rows and one chunk of keys. */
-    private static void scores(float[] qs, float[] kt, int kb, int lkp, int d, float[] p) {
+    private static void scores(float[] qs, float[] kt, int kb, int d, float[] p) {
         FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-        for (int c = 0, ko = kb; c < d; c++, ko += lkp) {
+        for (int c = 0; c < d; c++) {
+            int ko = kb + c * KEYS;
             FloatVector k0 = FloatVector.fromArray(S, kt, ko), k1 = FloatVector.fromArray(S, kt, ko + L);
             FloatVector k2 = FloatVector.fromArray(S, kt, ko + 2 * L), k3 = FloatVector.fromArray(S, kt, ko + 3 * L);
             FloatVector a = FloatVector.broadcast(S, qs[c]);
@@ -138,20 +175,29 @@ final class Attention {
         s30.intoArray(p, 3 * KEYS); s31.intoArray(p, 3 * KEYS + L); s32.intoArray(p, 3 * KEYS + 2 * L); s33.intoArray(p, 3 * KEYS + 3 * L);
     }
 
-    /** o[r, :] += sum_j p[r, j] v_(j0 + j) over the chunk's valid keys. */
-    private static void accumulate(float[] p, float[] v, float[] o, int n, int h, int j0, int valid, int lk, int e, int d, int dp) {
-        for (int c = 0; c < d; c += L) {
-            VectorMask<Float> m = S.indexInRange(c, d);
+    /**
+     * o[r, :] += sum_j p[r, j] v_(j0 + j) over the chunk's valid keys, two vectors of the head
+     * dimension at a time so that eight independent accumulator chains hide the FMA latency.
+     */
+    private static void accumulate(float[] p, float[] vh, int vb, float[] o, int valid, int d, int dp) {
+        for (int c = 0; c < d; c += 2 * L) {
+            VectorMask<Float> m = S.indexInRange(c, d), m2 = S.indexInRange(c + L, d);
             FloatVector o0 = FloatVector.fromArray(S, o, c), o1 = FloatVector.fromArray(S, o, dp + c);
             FloatVector o2 = FloatVector.fromArray(S, o, 2 * dp + c), o3 = FloatVector.fromArray(S, o, 3 * dp + c);
-            for (int j = 0, vo = (n * lk + j0) * e + h * d + c; j < valid; j++, vo += e) {
-                FloatVector vv = FloatVector.fromArray(S, v, vo, m);
-                o0 = vv.fma(FloatVector.broadcast(S, p[j]), o0);
-                o1 = vv.fma(FloatVector.broadcast(S, p[KEYS + j]), o1);
-                o2 = vv.fma(FloatVector.broadcast(S, p[2 * KEYS + j]), o2);
-                o3 = vv.fma(FloatVector.broadcast(S, p[3 * KEYS + j]), o3);
+            FloatVector u0 = FloatVector.fromArray(S, o, c + L), u1 = FloatVector.fromArray(S, o, dp + c + L);
+            FloatVector u2 = FloatVector.fromArray(S, o, 2 * dp + c + L), u3 = FloatVector.fromArray(S, o, 3 * dp + c + L);
+            for (int j = 0; j < valid; j++) {
+                int vo = vb + j * d + c;
+                FloatVector va = FloatVector.fromArray(S, vh, vo, m), vc = FloatVector.fromArray(S, vh, vo + L, m2);
+                FloatVector p0 = FloatVector.broadcast(S, p[j]), p1 = FloatVector.broadcast(S, p[KEYS + j]);
+                FloatVector p2 = FloatVector.broadcast(S, p[2 * KEYS + j]), p3 = FloatVector.broadcast(S, p[3 * KEYS + j]);
+                o0 = va.fma(p0, o0); u0 = vc.fma(p0, u0);
+                o1 = va.fma(p1, o1); u1 = vc.fma(p1, u1);
+                o2 = va.fma(p2, o2); u2 = vc.fma(p2, u2);
+                o3 = va.fma(p3, o3); u3 = vc.fma(p3, u3);
             }
             o0.intoArray(o, c); o1.intoArray(o, dp + c); o2.intoArray(o, 2 * dp + c); o3.intoArray(o, 3 * dp + c);
+            u0.intoArray(o, c + L); u1.intoArray(o, dp + c + L); u2.intoArray(o, 2 * dp + c + L); u3.intoArray(o, 3 * dp + c + L);
         }
     }
 }

@@ -104,7 +104,7 @@ public final class CpuBackend implements Backend {
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
         Tensor y = allocate(shape);
-        gemm.multiply(m, n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, null, b);
+        gemm.multiply(m, n, k, new RowPacker(x, 0, k), HostTensors.array(x), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null, b);
         return y;
     }
 
@@ -126,9 +126,14 @@ public final class CpuBackend implements Backend {
         float[] ys = data(y);
         int p = oh * ow, kk = c * ks * ks;
         RowPacker weights = new RowPacker(w, 0, kk);
-        for (int n = 0; n < b; n++) {
-            Im2colPacker patches = new Im2colPacker(xs, n * c * h * wd, h, wd, ks, stride, padding, ow);
-            gemm.multiply(o, p, kk, weights, patches, ys, n * o * p, p, bv, null);
+        if (p % Gemm.NR == 0) {
+            Im2colPacker patches = new Im2colPacker(xs, 0, c, h, wd, ks, stride, padding, oh, ow);
+            gemm.multiply(o, b * p, kk, weights, null, patches, ys, 0, p, p, o * p, bv, null);
+        } else {
+            for (int n = 0; n < b; n++) {
+                Im2colPacker patches = new Im2colPacker(xs, n * c * h * wd, c, h, wd, ks, stride, padding, oh, ow);
+                gemm.multiply(o, p, kk, weights, patches, ys, n * o * p, p, bv, null);
+            }
         }
         return y;
     }
@@ -170,8 +175,9 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + ", " + heads + " heads");
         }
         Tensor y = allocate(b, lq, e);
-        try (Tensor kt = allocate(b * e * Attention.padded(lk))) {
-            attention.run(pool, data(q), data(k), data(v), data(y), data(kt), b, lq, lk, heads, e / heads, causal);
+        int scratch = Attention.scratchSize(b, lk, e);
+        try (Tensor kt = allocate(scratch); Tensor vh = allocate(scratch)) {
+            attention.run(pool, data(q), data(k), data(v), data(y), data(kt), data(vh), b, lq, lk, heads, e / heads, causal);
         }
         return y;
     }

@@ -17,7 +17,7 @@ final class Gemm {
     static final int MR = 12;
     static final int NR = 2 * L;
     static final int KC = 256;
-    static final int MC = 96;
+    static final int MC = 24;
     static final int NC = 1024;
 
     /** Packs one strip of an operand: {@code width} rows of A or columns of B over a range of K. */
@@ -43,6 +43,18 @@ final class Gemm {
      * {@code c[co + i * ldc + j]}; either bias may be null.
      */
     synchronized void multiply(int m, int n, int k, Packer a, Packer b, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
+        multiply(m, n, k, a, null, b, c, co, ldc, n, 0, rowBias, colBias);
+    }
+
+    /**
+     * As above, with two options. A may also be given as a row-major float array
+     * {@code aRows[m, k]}, read in place by the kernel instead of being packed (only a partial last
+     * strip is packed, by {@code a}); null packs every strip. The columns of C may be split in
+     * spans of {@code span} columns (a multiple of NR unless there is one span), span s starting
+     * at {@code c[co + s * spanStride]}: one product then covers a batch of images.
+     */
+    synchronized void multiply(int m, int n, int k, Packer a, float[] aRows, Packer b, float[] c, int co, int ldc,
+                               int span, int spanStride, float[] rowBias, float[] colBias) {
         int mBlocks = (m + MC - 1) / MC;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc), strips = (nc + NR - 1) / NR;
@@ -50,34 +62,40 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc), j0 = jc, k0 = pc;
                 pool.run(strips, s -> b.pack(panel, s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, k0, kc));
-                pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, nc, strips, j0, k0, kc, a, c, co, ldc, rowBias, colBias));
+                pool.run(mBlocks * groups, t -> block(t / groups, t % groups, groups, m, k, nc, strips, j0, k0, kc, a, aRows, c, co, ldc, span, spanStride, rowBias, colBias));
             }
         }
     }
 
     /** One MC-row block of A against strip group {@code g} of the packed B panel. */
-    private void block(int ib, int g, int groups, int m, int nc, int strips, int j0, int k0, int kc,
-                       Packer a, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
+    private void block(int ib, int g, int groups, int m, int k, int nc, int strips, int j0, int k0, int kc,
+                       Packer a, float[] aRows, float[] c, int co, int ldc, int span, int spanStride, float[] rowBias, float[] colBias) {
         float[] ap = blocks.get();
         int i0 = ib * MC, mc = Math.min(MC, m - i0), mStrips = (mc + MR - 1) / MR;
-        for (int s = 0; s < mStrips; s++) a.pack(ap, s * kc * MR, i0 + s * MR, Math.min(MR, mc - s * MR), MR, k0, kc);
+        for (int s = 0; s < mStrips; s++) {
+            int rows = Math.min(MR, mc - s * MR);
+            if (aRows == null || rows < MR) a.pack(ap, s * kc * MR, i0 + s * MR, rows, MR, k0, kc);
+        }
         boolean first = k0 == 0;
         int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
         for (int js = s0; js < s1; js++) {
-            int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR);
+            int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = co + j / span * spanStride + j % span;
             for (int is = 0; is < mStrips; is++) {
                 int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
+                boolean direct = aRows != null && rows == MR;
+                float[] as = direct ? aRows : ap;
+                int ao = direct ? i * k + k0 : is * kc * MR, ar = direct ? k : 1, ak = direct ? 1 : MR;
                 if (rows == MR && cols == NR) {
-                    tile(kc, ap, is * kc * MR, panel, js * kc * NR, c, co + i * ldc + j, ldc, first, rowBias, i, colBias, j);
+                    tile(kc, as, ao, ar, ak, panel, js * kc * NR, c, cj + i * ldc, ldc, first, rowBias, i, colBias, j);
                 } else {
-                    edge(kc, ap, is * kc * MR, js * kc * NR, c, co + i * ldc + j, ldc, rows, cols, first, rowBias, i, colBias, j);
+                    edge(kc, as, ao, ar, ak, js * kc * NR, c, cj + i * ldc, ldc, rows, cols, first, rowBias, i, colBias, j);
                 }
             }
         }
     }
 
     /** A partial tile at the bottom or right border, run through a full-size scratch tile. */
-    private void edge(int kc, float[] ap, int ao, int bo, float[] c, int co, int ldc, int rows, int cols,
+    private void edge(int kc, float[] as, int ao, int ar, int ak, int bo, float[] c, int co, int ldc, int rows, int cols,
                       boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
         float[] t = edges.get();
         Arrays.fill(t, 0f);
@@ -88,7 +106,7 @@ final class Gemm {
                         : c[co + r * ldc + j];
             }
         }
-        tile(kc, ap, ao, panel, bo, t, 0, NR, false, null, 0, null, 0);
+        tile(kc, as, ao, ar, ak, panel, bo, t, 0, NR, false, null, 0, null, 0);
         for (int r = 0; r < rows; r++) System.arraycopy(t, r * NR, c, co + r * ldc, cols);
     }
 
@@ -96,7 +114,7 @@ final class Gemm {
      * C[12 x NR] (+)= A-strip[kc x 12] * B-strip[kc x NR]: one register tile of 24 accumulators.
      * With {@code first} the tile starts from the biases, otherwise from C.
      */
-    private static void tile(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc,
+    private static void tile(int kc, float[] a, int ao, int ar, int ak, float[] b, int bo, float[] c, int co, int ldc,
                              boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
         if (first) {
@@ -164,43 +182,44 @@ final class Gemm {
             c110 = FloatVector.fromArray(S, c, co + 11 * ldc + 0 * L);
             c111 = FloatVector.fromArray(S, c, co + 11 * ldc + 1 * L);
         }
-        for (int k = 0; k < kc; k++, ao += MR, bo += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bo + 0 * L);
-            FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * L);
-            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0]);
+        for (int k = 0; k < kc; k++) {
+            int ai = ao + k * ak, bi = bo + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + 1 * L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai + 0 * ar]);
             c00 = b0.fma(a0, c00);
             c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + 1 * ar]);
             c10 = b0.fma(a1, c10);
             c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * ar]);
             c20 = b0.fma(a2, c20);
             c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * ar]);
             c30 = b0.fma(a3, c30);
             c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4]);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * ar]);
             c40 = b0.fma(a4, c40);
             c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5]);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * ar]);
             c50 = b0.fma(a5, c50);
             c51 = b1.fma(a5, c51);
-            FloatVector a6 = FloatVector.broadcast(S, a[ao + 6]);
+            FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * ar]);
             c60 = b0.fma(a6, c60);
             c61 = b1.fma(a6, c61);
-            FloatVector a7 = FloatVector.broadcast(S, a[ao + 7]);
+            FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * ar]);
             c70 = b0.fma(a7, c70);
             c71 = b1.fma(a7, c71);
-            FloatVector a8 = FloatVector.broadcast(S, a[ao + 8]);
+            FloatVector a8 = FloatVector.broadcast(S, a[ai + 8 * ar]);
             c80 = b0.fma(a8, c80);
             c81 = b1.fma(a8, c81);
-            FloatVector a9 = FloatVector.broadcast(S, a[ao + 9]);
+            FloatVector a9 = FloatVector.broadcast(S, a[ai + 9 * ar]);
             c90 = b0.fma(a9, c90);
             c91 = b1.fma(a9, c91);
-            FloatVector a10 = FloatVector.broadcast(S, a[ao + 10]);
+            FloatVector a10 = FloatVector.broadcast(S, a[ai + 10 * ar]);
             c100 = b0.fma(a10, c100);
             c101 = b1.fma(a10, c101);
-            FloatVector a11 = FloatVector.broadcast(S, a[ao + 11]);
+            FloatVector a11 = FloatVector.broadcast(S, a[ai + 11 * ar]);
             c110 = b0.fma(a11, c110);
             c111 = b1.fma(a11, c111);
         }

@@ -65,9 +65,7 @@ public final class HostTensors {
         }
         MemorySegment m = (MemorySegment) s;
         switch (t.dtype()) {
-            case F16 -> {
-                for (int i = 0; i < n; i++) dst[at + i] = Float.float16ToFloat(m.getAtIndex(HALF, from + i));
-            }
+            case F16 -> Half.widen(m, from, dst, at, n);
             case BF16 -> {
                 for (int i = 0; i < n; i++) dst[at + i] = Float.intBitsToFloat(m.getAtIndex(HALF, from + i) << 16);
             }

@@ -1,16 +1,19 @@
 package refiner.engine.backend.cpu;
 
 /**
- * The B side of a convolution as a product: B[(c, ky, kx), (oy, ox)] = x[c, oy*s - p + ky, ox*s - p + kx]
- * (zero outside the image), gathered strip by strip from one image of x[C, H, W] while packing.
+ * The B side of a convolution as a product: B[(c, ky, kx), (b, oy, ox)] = x[b, c, oy*s - p + ky, ox*s - p + kx]
+ * (zero outside the image), gathered strip by strip from x[B, C, H, W] while packing; column j is
+ * output pixel j % (OH * OW) of image j / (OH * OW), counted from the image at {@code base}.
  */
 final class Im2colPacker implements Gemm.Packer {
     private final float[] x;
-    private final int base, h, w, ks, stride, pad, ow;
+    private final int base, c, h, w, ks, stride, pad, ow, pixels;
 
-    Im2colPacker(float[] x, int base, int h, int w, int ks, int stride, int pad, int ow) {
+    Im2colPacker(float[] x, int base, int c, int h, int w, int ks, int stride, int pad, int oh, int ow) {
         this.x = x;
         this.base = base;
+        this.c = c;
+        this.pixels = oh * ow;
         this.h = h;
         this.w = w;
         this.ks = ks;
@@ -23,11 +26,11 @@ final class Im2colPacker implements Gemm.Packer {
     public void pack(float[] dst, int off, int from, int count, int width, int k0, int kc) {
         int kk2 = ks * ks;
         for (int kk = 0; kk < kc; kk++) {
-            int kIndex = k0 + kk, c = kIndex / kk2, ky = kIndex % kk2 / ks, kx = kIndex % ks;
+            int kIndex = k0 + kk, channel = kIndex / kk2, ky = kIndex % kk2 / ks, kx = kIndex % ks;
             int d = off + kk * width;
-            int plane = base + c * h * w;
-            int oy = from / ow, ox = from % ow;
             for (int i = 0; i < count; ) {
+                int col = from + i, image = col / pixels, p = col % pixels, oy = p / ow, ox = p % ow;
+                int plane = base + (image * c + channel) * h * w;
                 int run = Math.min(count - i, ow - ox);
                 int iy = oy * stride - pad + ky;
                 if (iy < 0 || iy >= h) {
@@ -46,8 +49,6 @@ final class Im2colPacker implements Gemm.Packer {
                     }
                 }
                 i += run;
-                ox = 0;
-                oy++;
             }
             for (int i = count; i < width; i++) dst[d + i] = 0f;
         }

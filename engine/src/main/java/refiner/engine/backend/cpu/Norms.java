@@ -23,7 +23,9 @@ final class Norms {
         for (int b = 0; b < n; b += BLOCK) {
             int end = Math.min(n, b + BLOCK);
             FloatVector acc = FloatVector.zero(S);
-            for (int i = b; i < end; i += L) acc = acc.add(FloatVector.fromArray(S, x, o + i, S.indexInRange(i, end)));
+            int i = b;
+            for (int bound = b + S.loopBound(end - b); i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, o + i));
+            if (i < end) acc = acc.add(FloatVector.fromArray(S, x, o + i, S.indexInRange(i, end)));
             total += acc.reduceLanes(VectorOperators.ADD);
         }
         return total;
@@ -35,9 +37,14 @@ final class Norms {
         for (int b = 0; b < n; b += BLOCK) {
             int end = Math.min(n, b + BLOCK);
             FloatVector acc = FloatVector.zero(S);
-            for (int i = b; i < end; i += L) {
+            int i = b;
+            for (int bound = b + S.loopBound(end - b); i < bound; i += L) {
+                FloatVector d = FloatVector.fromArray(S, x, o + i).sub(mean);
+                acc = d.fma(d, acc);
+            }
+            if (i < end) {
                 VectorMask<Float> m = S.indexInRange(i, end);
-                FloatVector d = FloatVector.fromArray(S, x, o + i, m).sub(mean, m);
+                FloatVector d = FloatVector.fromArray(S, x, o + i, m).sub(mean).blend(0f, m.not());
                 acc = d.fma(d, acc);
             }
             total += acc.reduceLanes(VectorOperators.ADD);
@@ -47,7 +54,16 @@ final class Norms {
 
     /** y = x * a + s (then SiLU) over x[o, o + n). */
     private static void affine(float[] x, float[] y, int o, int n, float a, float s, boolean silu) {
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        if (silu) {
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, o + i).fma(a, s);
+                v.mul(VectorMath.sigmoid(v)).intoArray(y, o + i);
+            }
+        } else {
+            for (int bound = S.loopBound(n); i < bound; i += L) FloatVector.fromArray(S, x, o + i).fma(a, s).intoArray(y, o + i);
+        }
+        if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector v = FloatVector.fromArray(S, x, o + i, m).fma(a, s);
             if (silu) v = v.mul(VectorMath.sigmoid(v));
@@ -77,7 +93,12 @@ final class Norms {
                 int o = r * d;
                 float mean = (float) (sum(x, o, d) / d);
                 float inv = (float) (1 / Math.sqrt(squares(x, o, d, mean) / d + eps));
-                for (int i = 0; i < d; i += L) {
+                int i = 0;
+                for (int bound = S.loopBound(d); i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, o + i).sub(mean).mul(inv);
+                    v.fma(FloatVector.fromArray(S, gamma, i), FloatVector.fromArray(S, beta, i)).intoArray(y, o + i);
+                }
+                if (i < d) {
                     VectorMask<Float> m = S.indexInRange(i, d);
                     FloatVector v = FloatVector.fromArray(S, x, o + i, m).sub(mean).mul(inv);
                     v.fma(FloatVector.fromArray(S, gamma, i, m), FloatVector.fromArray(S, beta, i, m)).intoArray(y, o + i, m);

@@ -104,6 +104,15 @@ public final class CudaBackend implements Backend {
         return device;
     }
 
+    /**
+     * Bytes this backend holds on the device: live tensors, uploaded weights and the allocator's
+     * free lists. The free lists only shrink when an allocation fails, so this stays near the
+     * high-water mark of the backend's use.
+     */
+    public long deviceBytesHeld() {
+        return memory.bytesLive() + memory.bytesCached();
+    }
+
     /** Waits until every launched kernel has finished. */
     public void synchronize() {
         bind();
