@@ -3,8 +3,11 @@ package refiner.loader;
 import java.util.Set;
 import refiner.loader.safetensors.TensorInfo;
 
-/** A set of named checkpoint tensors: one safetensors file, or the shards of one component. */
-public interface Weights {
+/**
+ * A set of named checkpoint tensors: one safetensors file, or the shards of one component. Closing
+ * releases the mappings behind the tensors' data.
+ */
+public interface Weights extends AutoCloseable {
 
     /** Every tensor name, in file order. */
     Set<String> names();
@@ -14,4 +17,9 @@ public interface Weights {
 
     /** Where the tensors come from (a file path), for error messages. */
     String source();
+
+    /** Releases what backs the tensors; a set held wholly in memory has nothing to release. */
+    @Override
+    default void close() {
+    }
 }

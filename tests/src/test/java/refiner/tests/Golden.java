@@ -120,6 +120,12 @@ public final class Golden {
         return t.data().toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
     }
 
+    /** A referenced F64 tensor as doubles. */
+    public double[] doubles(JsonNode ref) {
+        TensorInfo t = tensor(ref);
+        return t.data().toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+    }
+
     /** A referenced I64 tensor as longs. */
     public long[] longs(JsonNode ref) {
         TensorInfo t = tensor(ref);

@@ -92,6 +92,29 @@ public interface Backend extends AutoCloseable {
     /** Nearest-neighbour 2x upsampling of x[B, C, H, W] -> [B, C, 2H, 2W]. */
     Tensor upsampleNearest2x(Tensor x);
 
+    /**
+     * Zero padding of x[B, C, H, W] -> [B, C, top + H + bottom, left + W + right] (the VAE
+     * encoder's asymmetric downsampling pad). This default concatenates zero borders; a backend
+     * may override it with a single copy.
+     */
+    default Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
+        int[][] borders = {{2, top, 0}, {2, bottom, 1}, {3, left, 0}, {3, right, 1}};
+        Tensor cur = x;
+        for (int[] border : borders) {
+            int axis = border[0], size = border[1];
+            if (size == 0) continue;
+            int[] shape = cur.shape();
+            shape[axis] = size;
+            Tensor next;
+            try (Tensor zeros = upload(new float[(int) Tensor.numel(shape)], shape)) {
+                next = border[2] == 0 ? concat(axis, zeros, cur) : concat(axis, cur, zeros);
+            }
+            if (cur != x) cur.close();
+            cur = next;
+        }
+        return cur == x ? scale(x, 1f) : cur;
+    }
+
     /** Rows of table[V, D] at {@code ids} -> [ids.length, D]. */
     Tensor embedding(Tensor table, int[] ids);
 

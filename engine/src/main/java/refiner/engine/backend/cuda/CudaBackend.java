@@ -1,0 +1,512 @@
+package refiner.engine.backend.cuda;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+import refiner.engine.backend.Activation;
+import refiner.engine.backend.Backend;
+import refiner.engine.tensor.Tensor;
+import refiner.loader.safetensors.TensorInfo;
+
+/**
+ * The CUDA backend: hand-written kernels (PTX from the kernels jar) launched through JCuda's
+ * driver API on device 0's primary context and one stream. Activations and weights are held in
+ * the backend's {@link Precision} (F16 for the text encoder and UNet, F32 for the VAE); every sum,
+ * norm statistic and softmax is fp32. Weights are uploaded on first use and cached by the address,
+ * size and name of their checkpoint bytes; activation buffers come from a caching allocator and go back to it
+ * when their tensor is closed. Use from one thread at a time.
+ */
+public final class CudaBackend implements Backend {
+    private final Precision precision;
+    private final CudaProbe probe;
+    private final CUcontext context = new CUcontext();
+    private final CUdevice device = new CUdevice();
+    private final CUstream stream = new CUstream();
+    private final DeviceAllocator memory;
+    private final Kernels kernels;
+    private final Map<WeightKey, Uploaded> weights = new HashMap<>();
+    private boolean debug;
+    private boolean closed;
+
+    private record WeightKey(long address, long bytes, String name) {
+    }
+
+    /** A cached upload; holding the source keeps its memory (and so its address) alive. */
+    private record Uploaded(TensorInfo source, Tensor tensor) {
+    }
+
+    /** Whether CUDA is usable here, and why not; never throws and never breaks the JVM. */
+    public static CudaProbe probe() {
+        return CudaProbe.run();
+    }
+
+    /** Opens device 0; an {@link IllegalStateException} with the probe's reason when CUDA is not usable. */
+    public static CudaBackend open(Precision precision) {
+        CudaProbe p = probe();
+        if (!p.available()) throw new IllegalStateException("CUDA backend unavailable: " + p.reason());
+        return new CudaBackend(precision, p);
+    }
+
+    private CudaBackend(Precision precision, CudaProbe probe) {
+        this.precision = precision;
+        this.probe = probe;
+        JCudaDriver.cuDeviceGet(device, 0);
+        JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
+        JCudaDriver.cuCtxSetCurrent(context);
+        JCudaDriver.cuStreamCreate(stream, 0);
+        this.memory = new DeviceAllocator(stream);
+        this.kernels = new Kernels(probe.major(), stream);
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** The device and driver, as the probe described them. */
+    public String device() {
+        return probe.reason();
+    }
+
+    /**
+     * Test mode: fresh buffers are filled with NaN before use, and the stream is synchronised
+     * after every launch so that a faulting kernel is named by the error.
+     */
+    void debug(boolean on) {
+        debug = on;
+        memory.poison(on);
+    }
+
+    DeviceAllocator memory() {
+        return memory;
+    }
+
+    Kernels kernels() {
+        return kernels;
+    }
+
+    CUstream stream() {
+        return stream;
+    }
+
+    CUdevice cuDevice() {
+        return device;
+    }
+
+    /**
+     * Bytes this backend holds on the device: live tensors, uploaded weights and the allocator's
+     * free lists. The free lists only shrink when an allocation fails, so this stays near the
+     * high-water mark of the backend's use.
+     */
+    public long deviceBytesHeld() {
+        return memory.bytesLive() + memory.bytesCached();
+    }
+
+    /** Waits until every launched kernel has finished. */
+    public void synchronize() {
+        bind();
+        JCudaDriver.cuStreamSynchronize(stream);
+    }
+
+    // ---- memory -------------------------------------------------------------------------------
+
+    @Override
+    public Tensor allocate(int... shape) {
+        bind();
+        for (int d : shape) if (d < 0) throw new IllegalArgumentException("allocate: negative dimension in " + Arrays.toString(shape));
+        long n = Tensor.numel(shape);
+        return new Tensor(this, precision.dtype(), shape, memory.allocate(Math.max(1, n) * precision.bytes()), true);
+    }
+
+    @Override
+    public Tensor upload(float[] data, int... shape) {
+        if (Tensor.numel(shape) != data.length) {
+            throw new IllegalArgumentException("upload: " + data.length + " values for shape " + Arrays.toString(shape));
+        }
+        Tensor t = allocate(shape);
+        if (data.length == 0) return t;
+        if (precision == Precision.F32) {
+            JCudaDriver.cuMemcpyHtoD(mem(t).ptr(), Pointer.to(data), (long) data.length * Float.BYTES);
+        } else {
+            DeviceMemory tmp = memory.allocate((long) data.length * Float.BYTES);
+            JCudaDriver.cuMemcpyHtoD(tmp.ptr(), Pointer.to(data), (long) data.length * Float.BYTES);
+            launch1d("convert", "f32_to_f16", data.length, new Kernels.Args().ptr(tmp.ptr()).ptr(mem(t).ptr()).l(data.length));
+            memory.free(tmp);
+        }
+        return t;
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        CUdeviceptr src = in(t, "download");
+        long n = t.numel();
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("download: " + t + " has too many elements for a float[]");
+        float[] out = new float[(int) n];
+        if (n == 0) return out;
+        if (precision == Precision.F32) {
+            JCudaDriver.cuStreamSynchronize(stream);
+            JCudaDriver.cuMemcpyDtoH(Pointer.to(out), src, n * Float.BYTES);
+        } else {
+            DeviceMemory tmp = memory.allocate(n * Float.BYTES);
+            launch1d("convert", "f16_to_f32", n, new Kernels.Args().ptr(src).ptr(tmp.ptr()).l(n));
+            JCudaDriver.cuStreamSynchronize(stream);
+            JCudaDriver.cuMemcpyDtoH(Pointer.to(out), tmp.ptr(), n * Float.BYTES);
+            memory.free(tmp);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor weight(TensorInfo w) {
+        bind();
+        if (!HostData.isFloat(w.dtype())) throw new IllegalArgumentException("weight '" + w.name() + "': dtype " + w.dtype() + " is not a float type");
+        WeightKey key = new WeightKey(w.data().address(), w.byteSize(), w.name());
+        Uploaded cached = weights.get(key);
+        if (cached != null) return cached.tensor();
+        int[] shape = HostData.intShape(w);
+        DeviceMemory m = memory.allocate(Math.max(1, w.numel()) * precision.bytes());
+        if (HostData.verbatim(w, precision.dtype())) {
+            copyIn(m.ptr(), w.data().asByteBuffer(), w.byteSize());
+        } else {
+            float[] f = HostData.floats(w);
+            if (precision == Precision.F32) {
+                JCudaDriver.cuMemcpyHtoD(m.ptr(), Pointer.to(f), (long) f.length * Float.BYTES);
+            } else {
+                short[] h = HostData.halves(f);
+                JCudaDriver.cuMemcpyHtoD(m.ptr(), Pointer.to(h), (long) h.length * Short.BYTES);
+            }
+        }
+        Tensor t = new Tensor(this, precision.dtype(), shape, m, false);
+        weights.put(key, new Uploaded(w, t));
+        return t;
+    }
+
+    private static void copyIn(CUdeviceptr dst, ByteBuffer src, long bytes) {
+        if (bytes > 0) JCudaDriver.cuMemcpyHtoD(dst, Pointer.to(src), bytes);
+    }
+
+    @Override
+    public void release(Tensor t) {
+        if (t.backend() == this && t.isOwner() && !closed) memory.free((DeviceMemory) t.storage());
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        bind();
+        JCudaDriver.cuStreamSynchronize(stream);
+        memory.freeAll();
+        weights.clear();
+        kernels.unload();
+        JCudaDriver.cuStreamDestroy(stream);
+        JCudaDriver.cuDevicePrimaryCtxRelease(device);
+        closed = true;
+    }
+
+    // ---- dense layers -------------------------------------------------------------------------
+
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        CUdeviceptr px = in(x, "linear"), pw = in(w, "linear");
+        int k = x.dim(-1);
+        if (w.rank() != 2 || w.dim(1) != k) throw new IllegalArgumentException("linear: weight " + w + " does not match input " + x);
+        int n = w.dim(0);
+        CUdeviceptr pb = optional(bias, n, "linear");
+        long m = x.numel() / Math.max(k, 1);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = n;
+        Tensor y = allocate(shape);
+        int tile = precision == Precision.F16 ? 128 : 64;
+        kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, tile), (int) ceilL(m, tile), 1, 256, 1,
+                new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
+        CUdeviceptr px = in(x, "conv2d"), pw = in(w, "conv2d");
+        if (x.rank() != 4 || w.rank() != 4 || w.dim(1) != x.dim(1) || w.dim(2) != w.dim(3)) {
+            throw new IllegalArgumentException("conv2d: weight " + w + " does not match input " + x);
+        }
+        int b = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), o = w.dim(0), ks = w.dim(2);
+        int oh = (h + 2 * padding - ks) / stride + 1, ow = (wd + 2 * padding - ks) / stride + 1;
+        if (oh < 1 || ow < 1 || stride < 1) throw new IllegalArgumentException("conv2d: kernel " + ks + " stride " + stride + " leaves no output for " + x);
+        CUdeviceptr pb = optional(bias, o, "conv2d");
+        Tensor y = allocate(b, o, oh, ow);
+        int tile = precision == Precision.F16 ? 128 : 64;
+        kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, tile), (int) ceilL((long) b * oh * ow, tile), 1, 256, 1,
+                new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding).i(oh).i(ow));
+        return checked(y);
+    }
+
+    // ---- normalisation ------------------------------------------------------------------------
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
+        CUdeviceptr px = in(x, "groupNorm");
+        int b = x.dim(0), c = x.dim(1);
+        if (x.rank() < 2 || groups < 1 || c % groups != 0) throw new IllegalArgumentException("groupNorm: " + groups + " groups do not divide the channels of " + x);
+        CUdeviceptr pg = vector(gamma, c, "groupNorm gamma"), pbeta = vector(beta, c, "groupNorm beta");
+        int s = (int) (x.numel() / ((long) b * c));
+        Tensor y = allocate(x.shape());
+        kernels.launch("norm", "group_norm_" + precision.suffix(), b * groups, 1, 1, 512, 1,
+                new Kernels.Args().ptr(px).ptr(pg).ptr(pbeta).ptr(out(y)).i(c).i(s).i(groups).f(eps).i(silu ? 1 : 0));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        CUdeviceptr px = in(x, "layerNorm");
+        int d = x.dim(-1);
+        CUdeviceptr pg = vector(gamma, d, "layerNorm gamma"), pbeta = vector(beta, d, "layerNorm beta");
+        long rows = x.numel() / d;
+        Tensor y = allocate(x.shape());
+        kernels.launch("norm", "layer_norm_" + precision.suffix(), (int) rows, 1, 1, 256, 1,
+                new Kernels.Args().ptr(px).ptr(pg).ptr(pbeta).ptr(out(y)).i(d).f(eps));
+        return checked(y);
+    }
+
+    // ---- attention ----------------------------------------------------------------------------
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
+        CUdeviceptr pq = in(q, "attention"), pk = in(k, "attention"), pv = in(v, "attention");
+        if (q.rank() != 3 || k.rank() != 3 || !Arrays.equals(k.shape(), v.shape()) || k.dim(0) != q.dim(0) || k.dim(2) != q.dim(2)
+                || heads < 1 || q.dim(2) % heads != 0) {
+            throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + " with " + heads + " heads do not fit");
+        }
+        int b = q.dim(0), lq = q.dim(1), lk = k.dim(1), d = q.dim(2) / heads;
+        if (d > 512) throw new IllegalArgumentException("attention: head dimension " + d + " above the supported 512");
+        float scale = (float) (1.0 / Math.sqrt(d));
+        Tensor y = allocate(q.shape());
+        if (precision == Precision.F16 && d == 64) {
+            kernels.launch("attention", "attn64_f16", ceil(lq, 64), b * heads, 1, 128, 1,
+                    new Kernels.Args().ptr(pq).ptr(pk).ptr(pv).ptr(out(y)).i(heads).i(lq).i(lk).i(causal ? 1 : 0).f(scale));
+        } else {
+            kernels.launch("attention", "attn_generic_" + precision.suffix(), ceil(lq, 8), b * heads, 1, 128, 1,
+                    new Kernels.Args().ptr(pq).ptr(pk).ptr(pv).ptr(out(y)).i(heads).i(d).i(lq).i(lk).i(causal ? 1 : 0).f(scale));
+        }
+        return checked(y);
+    }
+
+    // ---- pointwise ----------------------------------------------------------------------------
+
+    @Override
+    public Tensor activation(Tensor x, Activation a) {
+        CUdeviceptr px = in(x, "activation");
+        Tensor y = allocate(x.shape());
+        launch1d("activation", "act_" + precision.suffix(), x.numel(), new Kernels.Args().ptr(px).ptr(out(y)).l(x.numel()).i(a.ordinal()));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor geglu(Tensor x) {
+        CUdeviceptr px = in(x, "geglu");
+        if (x.dim(-1) % 2 != 0) throw new IllegalArgumentException("geglu: last dimension of " + x + " is odd");
+        int f = x.dim(-1) / 2;
+        int[] shape = x.shape();
+        shape[shape.length - 1] = f;
+        Tensor y = allocate(shape);
+        long rows = x.numel() / x.dim(-1);
+        launch1d("activation", "geglu_" + precision.suffix(), rows * f, new Kernels.Args().ptr(px).ptr(out(y)).l(rows).i(f));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        CUdeviceptr pa = in(a, "add"), pb = in(b, "add");
+        if (!Arrays.equals(a.shape(), b.shape())) throw new IllegalArgumentException("add: shapes differ: " + a + " and " + b);
+        Tensor y = allocate(a.shape());
+        launch1d("activation", "add_" + precision.suffix(), a.numel(), new Kernels.Args().ptr(pa).ptr(pb).ptr(out(y)).l(a.numel()));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor addChannels(Tensor x, Tensor b) {
+        CUdeviceptr px = in(x, "addChannels"), pb = in(b, "addChannels");
+        if (x.rank() < 2 || b.numel() != (long) x.dim(0) * x.dim(1)) {
+            throw new IllegalArgumentException("addChannels: " + b + " is not [B, C] of " + x);
+        }
+        Tensor y = allocate(x.shape());
+        int s = (int) (x.numel() / b.numel());
+        launch1d("activation", "add_channels_" + precision.suffix(), x.numel(), new Kernels.Args().ptr(px).ptr(pb).ptr(out(y)).l(x.numel()).i(s));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor scale(Tensor x, float s) {
+        CUdeviceptr px = in(x, "scale");
+        Tensor y = allocate(x.shape());
+        launch1d("activation", "scale_" + precision.suffix(), x.numel(), new Kernels.Args().ptr(px).ptr(out(y)).l(x.numel()).f(s));
+        return checked(y);
+    }
+
+    // ---- layout -------------------------------------------------------------------------------
+
+    @Override
+    public Tensor concat(int axis, Tensor a, Tensor b) {
+        CUdeviceptr pa = in(a, "concat"), pb = in(b, "concat");
+        int ax = axis < 0 ? axis + a.rank() : axis;
+        if (a.rank() != b.rank() || ax < 0 || ax >= a.rank()) throw new IllegalArgumentException("concat: axis " + axis + " of " + a + " and " + b);
+        int[] shape = a.shape();
+        for (int i = 0; i < shape.length; i++) {
+            if (i != ax && shape[i] != b.dim(i)) throw new IllegalArgumentException("concat: " + a + " and " + b + " differ off axis " + axis);
+        }
+        shape[ax] = a.dim(ax) + b.dim(ax);
+        Tensor y = allocate(shape);
+        int inner = (int) product(shape, ax + 1, shape.length);
+        launch1d("layout", "concat_" + precision.suffix(), y.numel(),
+                new Kernels.Args().ptr(pa).ptr(pb).ptr(out(y)).l(y.numel()).i(a.dim(ax)).i(b.dim(ax)).i(inner));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor slice(Tensor x, int axis, int start, int end) {
+        CUdeviceptr px = in(x, "slice");
+        int ax = axis < 0 ? axis + x.rank() : axis;
+        if (ax < 0 || ax >= x.rank() || start < 0 || end > x.dim(ax) || start > end) {
+            throw new IllegalArgumentException("slice: [" + start + ", " + end + ") on axis " + axis + " of " + x);
+        }
+        int[] shape = x.shape();
+        shape[ax] = end - start;
+        Tensor y = allocate(shape);
+        int inner = (int) product(shape, ax + 1, shape.length);
+        launch1d("layout", "slice_" + precision.suffix(), y.numel(),
+                new Kernels.Args().ptr(px).ptr(out(y)).l(y.numel()).i(x.dim(ax)).i(start).i(end - start).i(inner));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor toTokens(Tensor x) {
+        CUdeviceptr px = in(x, "toTokens");
+        if (x.rank() != 4) throw new IllegalArgumentException("toTokens: " + x + " is not [B, C, H, W]");
+        int b = x.dim(0), c = x.dim(1), s = x.dim(2) * x.dim(3);
+        Tensor y = allocate(b, s, c);
+        transpose(px, out(y), b, c, s);
+        return checked(y);
+    }
+
+    @Override
+    public Tensor toImage(Tensor x, int height, int width) {
+        CUdeviceptr px = in(x, "toImage");
+        if (x.rank() != 3 || (long) height * width != x.dim(1)) throw new IllegalArgumentException("toImage: " + x + " is not [B, " + height + "*" + width + ", C]");
+        int b = x.dim(0), c = x.dim(2);
+        Tensor y = allocate(b, c, height, width);
+        transpose(px, out(y), b, height * width, c);
+        return checked(y);
+    }
+
+    /** y[b, cc, r] = x[b, r, cc]. */
+    private void transpose(CUdeviceptr x, CUdeviceptr y, int b, int r, int cc) {
+        kernels.launch("layout", "transpose_" + precision.suffix(), ceil(cc, 32), ceil(r, 32), b, 32, 8,
+                new Kernels.Args().ptr(x).ptr(y).i(r).i(cc));
+    }
+
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        CUdeviceptr px = in(x, "upsampleNearest2x");
+        if (x.rank() != 4) throw new IllegalArgumentException("upsampleNearest2x: " + x + " is not [B, C, H, W]");
+        Tensor y = allocate(x.dim(0), x.dim(1), 2 * x.dim(2), 2 * x.dim(3));
+        launch1d("layout", "upsample2x_" + precision.suffix(), y.numel(),
+                new Kernels.Args().ptr(px).ptr(out(y)).l(y.numel()).i(x.dim(2)).i(x.dim(3)));
+        return checked(y);
+    }
+
+    @Override
+    public Tensor embedding(Tensor table, int[] ids) {
+        CUdeviceptr pt = in(table, "embedding");
+        if (table.rank() != 2) throw new IllegalArgumentException("embedding: table " + table + " is not [V, D]");
+        int v = table.dim(0), d = table.dim(1);
+        for (int id : ids) {
+            if (id < 0 || id >= v) throw new IllegalArgumentException("embedding: id " + id + " outside the table of " + v + " rows");
+        }
+        Tensor y = allocate(ids.length, d);
+        if (ids.length == 0) return y;
+        DeviceMemory idBuf = memory.allocate((long) ids.length * Integer.BYTES);
+        JCudaDriver.cuMemcpyHtoD(idBuf.ptr(), Pointer.to(ids), (long) ids.length * Integer.BYTES);
+        launch1d("layout", "embedding_" + precision.suffix(), y.numel(),
+                new Kernels.Args().ptr(pt).ptr(idBuf.ptr()).ptr(out(y)).l(y.numel()).i(d));
+        memory.free(idBuf);
+        return checked(y);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private void bind() {
+        if (closed) throw new IllegalStateException("CUDA backend used after close()");
+        JCudaDriver.cuCtxSetCurrent(context);
+    }
+
+    private void launch1d(String family, String name, long n, Kernels.Args args) {
+        kernels.launch1d(family, name, n, args);
+        if (debug) syncNamed(name);
+    }
+
+    private Tensor checked(Tensor y) {
+        if (debug) syncNamed("the kernel writing " + y);
+        return y;
+    }
+
+    private void syncNamed(String what) {
+        try {
+            JCudaDriver.cuStreamSynchronize(stream);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("CUDA: " + what + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static DeviceMemory mem(Tensor t) {
+        return (DeviceMemory) t.storage();
+    }
+
+    /** The device address of an input, after checking it belongs here and has this precision. */
+    private CUdeviceptr in(Tensor t, String op) {
+        bind();
+        if (t == null) throw new IllegalArgumentException(op + ": missing input tensor");
+        if (t.backend() != this) throw new IllegalArgumentException(op + ": " + t + " belongs to another backend");
+        if (t.dtype() != precision.dtype()) throw new IllegalArgumentException(op + ": " + t + " is not " + precision.dtype());
+        if (t.isClosed()) throw new IllegalArgumentException(op + ": " + t + " was closed");
+        return mem(t).ptr();
+    }
+
+    private static CUdeviceptr out(Tensor t) {
+        return mem(t).ptr();
+    }
+
+    /** A per-channel vector input of {@code n} elements. */
+    private CUdeviceptr vector(Tensor t, int n, String what) {
+        CUdeviceptr p = in(t, what);
+        if (t.numel() != n) throw new IllegalArgumentException(what + ": " + t + " should hold " + n + " elements");
+        return p;
+    }
+
+    /** A bias, or the null device pointer when absent. */
+    private CUdeviceptr optional(Tensor bias, int n, String op) {
+        return bias == null ? new CUdeviceptr() : vector(bias, n, op + " bias");
+    }
+
+    private static int ceil(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long ceilL(long a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long product(int[] s, int from, int to) {
+        long p = 1;
+        for (int i = from; i < to; i++) p *= s[i];
+        return p;
+    }
+}

@@ -1,0 +1,206 @@
+package refiner.engine.bench;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import refiner.engine.backend.Activation;
+import refiner.engine.backend.Backend;
+import refiner.engine.backend.cuda.CudaBackend;
+import refiner.engine.tensor.Tensor;
+import refiner.loader.safetensors.TensorInfo;
+
+/**
+ * A backend that forwards every op to another one and accumulates, per op name, the calls, the
+ * wall time and the multiply-accumulates (counted as in {@link MacCounter}). Layers dispatch on
+ * their input's backend, so the tensors handed out are this backend's: each shares the storage of
+ * the delegate's tensor it stands for, and is turned back into one on the way in. Times are taken
+ * around each call; on the CUDA backend, whose launches return before the work is done, each op
+ * waits for the stream before the clock stops, so the profile serialises what would overlap.
+ */
+public final class ProfilingBackend implements Backend {
+    private final Backend delegate;
+    private final Map<String, OpStats> stats;
+    private final Runnable barrier;
+
+    public ProfilingBackend(Backend delegate) {
+        this(delegate, new LinkedHashMap<>());
+    }
+
+    private ProfilingBackend(Backend delegate, Map<String, OpStats> stats) {
+        this.delegate = delegate;
+        this.stats = stats;
+        this.barrier = delegate instanceof CudaBackend cuda ? cuda::synchronize : () -> { };
+    }
+
+    /** A profiler of {@code other} that adds to this one's table (a second backend of the same run). */
+    public ProfilingBackend sharing(Backend other) {
+        return new ProfilingBackend(other, stats);
+    }
+
+    /** The ops seen so far, slowest first. */
+    public List<OpStats> byTime() {
+        List<OpStats> out = new ArrayList<>(stats.values());
+        out.sort(Comparator.comparingDouble(OpStats::seconds).reversed());
+        return out;
+    }
+
+    /** Forgets what was measured so far. */
+    public void reset() {
+        stats.clear();
+    }
+
+    private <T> T timed(String op, long macs, Supplier<T> call) {
+        long t0 = System.nanoTime();
+        T r = call.get();
+        barrier.run();
+        long dt = System.nanoTime() - t0;
+        stats.computeIfAbsent(op, OpStats::new).add(dt, macs);
+        return r;
+    }
+
+    private Tensor timed(String op, Supplier<Tensor> call) {
+        return timedTensor(op, 0, call);
+    }
+
+    private Tensor timedTensor(String op, long macs, Supplier<Tensor> call) {
+        return wrap(timed(op, macs, call));
+    }
+
+    /** The delegate's tensor {@code t} as one of this backend's, same storage and ownership. */
+    private Tensor wrap(Tensor t) {
+        return new Tensor(this, t.dtype(), t.shape(), t.storage(), t.isOwner());
+    }
+
+    /** This backend's tensor {@code t} as a non-owning view of the delegate's. */
+    private Tensor in(Tensor t) {
+        return t == null ? null : new Tensor(delegate, t.dtype(), t.shape(), t.storage(), false);
+    }
+
+    @Override
+    public String name() {
+        return delegate.name();
+    }
+
+    @Override
+    public Tensor allocate(int... shape) {
+        return wrap(delegate.allocate(shape));
+    }
+
+    @Override
+    public Tensor upload(float[] data, int... shape) {
+        return timedTensor("upload", 0, () -> delegate.upload(data, shape));
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        return timed("download", 0, () -> delegate.download(in(t)));
+    }
+
+    @Override
+    public Tensor weight(TensorInfo w) {
+        return wrap(delegate.weight(w));
+    }
+
+    @Override
+    public void release(Tensor t) {
+        delegate.release(new Tensor(delegate, t.dtype(), t.shape(), t.storage(), t.isOwner()));
+    }
+
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        long macs = x.numel() * w.dim(0);
+        return timedTensor("linear", macs, () -> delegate.linear(in(x), in(w), in(bias)));
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
+        long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1;
+        long outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
+        long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
+        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), macs, () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
+    }
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
+        return timed(silu ? "groupNorm+silu" : "groupNorm", () -> delegate.groupNorm(in(x), groups, in(gamma), in(beta), eps, silu));
+    }
+
+    @Override
+    public Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        return timed("layerNorm", () -> delegate.layerNorm(in(x), in(gamma), in(beta), eps));
+    }
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
+        long macs = 2L * q.dim(0) * q.dim(1) * k.dim(1) * q.dim(2);
+        return timedTensor(causal ? "attention causal" : "attention", macs, () -> delegate.attention(in(q), in(k), in(v), heads, causal));
+    }
+
+    @Override
+    public Tensor activation(Tensor x, Activation a) {
+        return timed("activation " + a, () -> delegate.activation(in(x), a));
+    }
+
+    @Override
+    public Tensor geglu(Tensor x) {
+        return timed("geglu", () -> delegate.geglu(in(x)));
+    }
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        return timed("add", () -> delegate.add(in(a), in(b)));
+    }
+
+    @Override
+    public Tensor addChannels(Tensor x, Tensor b) {
+        return timed("addChannels", () -> delegate.addChannels(in(x), in(b)));
+    }
+
+    @Override
+    public Tensor scale(Tensor x, float s) {
+        return timed("scale", () -> delegate.scale(in(x), s));
+    }
+
+    @Override
+    public Tensor concat(int axis, Tensor a, Tensor b) {
+        return timed("concat", () -> delegate.concat(axis, in(a), in(b)));
+    }
+
+    @Override
+    public Tensor slice(Tensor x, int axis, int start, int end) {
+        return timed("slice", () -> delegate.slice(in(x), axis, start, end));
+    }
+
+    @Override
+    public Tensor toTokens(Tensor x) {
+        return timed("toTokens", () -> delegate.toTokens(in(x)));
+    }
+
+    @Override
+    public Tensor toImage(Tensor x, int height, int width) {
+        return timed("toImage", () -> delegate.toImage(in(x), height, width));
+    }
+
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        return timed("upsampleNearest2x", () -> delegate.upsampleNearest2x(in(x)));
+    }
+
+    @Override
+    public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
+        return timed("pad2d", () -> delegate.pad2d(in(x), top, bottom, left, right));
+    }
+
+    @Override
+    public Tensor embedding(Tensor table, int[] ids) {
+        return timed("embedding", () -> delegate.embedding(in(table), ids));
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

@@ -1,0 +1,44 @@
+package refiner.engine.nn;
+
+import refiner.engine.tensor.Tensor;
+
+/**
+ * One pre-norm transformer block of the UNet: {@code norm1 -> attn1} (self-attention),
+ * {@code norm2 -> attn2} (cross-attention to the text), {@code norm3 -> ff} (GEGLU, 4x wide),
+ * each added back to the stream. LayerNorm eps 1e-5.
+ */
+public final class BasicTransformerBlock {
+    private static final float EPS = 1e-5f;
+
+    private final LayerNorm norm1;
+    private final Attention attn1;
+    private final LayerNorm norm2;
+    private final Attention attn2;
+    private final LayerNorm norm3;
+    private final FeedForward ff;
+
+    public BasicTransformerBlock(Params p, int dim, int contextDim, int heads) {
+        this.norm1 = new LayerNorm(p.child("norm1"), dim, EPS);
+        this.attn1 = Attention.transformer(p.child("attn1"), dim, dim, heads);
+        this.norm2 = new LayerNorm(p.child("norm2"), dim, EPS);
+        this.attn2 = Attention.transformer(p.child("attn2"), dim, contextDim, heads);
+        this.norm3 = new LayerNorm(p.child("norm3"), dim, EPS);
+        this.ff = new FeedForward(p.child("ff"), dim, 4 * dim, true);
+    }
+
+    /** x[B, L, C], context[B, Lctx, Cctx] -> [B, L, C]. */
+    public Tensor forward(Tensor x, Tensor context) {
+        var b = x.backend();
+        Tensor h1;
+        try (Tensor n = norm1.forward(x); Tensor a = attn1.forward(n, null, false)) { // [B, L, C]
+            h1 = b.add(x, a);
+        }
+        Tensor h2;
+        try (h1; Tensor n = norm2.forward(h1); Tensor a = attn2.forward(n, context, false)) { // [B, L, C]
+            h2 = b.add(h1, a);
+        }
+        try (h2; Tensor n = norm3.forward(h2); Tensor f = ff.forward(n)) { // [B, L, C]
+            return b.add(h2, f);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package refiner.engine.nn;
+
+import refiner.engine.tensor.Tensor;
+
+/** 2-D convolution with a square kernel, zero padding and a bias: {@code weight} [out, in, k, k]. */
+public final class Conv2d {
+    private final Tensor weight;
+    private final Tensor bias;
+    private final int stride;
+    private final int padding;
+
+    public Conv2d(Params p, int in, int out, int kernel, int stride, int padding) {
+        this.weight = p.get("weight", out, in, kernel, kernel);
+        this.bias = p.get("bias", out);
+        this.stride = stride;
+        this.padding = padding;
+    }
+
+    /** x[B, in, H, W] -> [B, out, (H + 2p - k) / s + 1, (W + 2p - k) / s + 1]. */
+    public Tensor forward(Tensor x) {
+        return x.backend().conv2d(x, weight, bias, stride, padding);
+    }
+}

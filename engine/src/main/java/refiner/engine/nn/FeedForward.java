@@ -1,0 +1,29 @@
+package refiner.engine.nn;
+
+import refiner.engine.backend.Activation;
+import refiner.engine.tensor.Tensor;
+
+/**
+ * The transformer feed-forward {@code net.0.proj -> GEGLU or GELU -> net.2}: with GEGLU the
+ * projection is [2F, D] and its output halves [h, g] give h * gelu(g); with GELU it is [F, D].
+ */
+public final class FeedForward {
+    private final Linear proj;
+    private final Linear down;
+    private final boolean geglu;
+
+    public FeedForward(Params p, int dim, int inner, boolean geglu) {
+        this.proj = new Linear(p.child("net.0.proj"), dim, geglu ? 2 * inner : inner, true);
+        this.down = new Linear(p.child("net.2"), inner, dim, true);
+        this.geglu = geglu;
+    }
+
+    /** x[..., D] -> [..., D]. */
+    public Tensor forward(Tensor x) {
+        try (Tensor h = proj.forward(x);                        // [..., 2F] or [..., F]
+             Tensor a = geglu ? x.backend().geglu(h)            // [..., F]
+                     : x.backend().activation(h, Activation.GELU)) {
+            return down.forward(a);                             // [..., D]
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package refiner.engine.backend.cuda;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUevent;
+import jcuda.driver.JCudaDriver;
+import refiner.engine.backend.Activation;
+import refiner.engine.backend.cpu.TestWeights;
+import refiner.engine.tensor.Tensor;
+import refiner.loader.DType;
+import refiner.loader.safetensors.TensorInfo;
+
+/**
+ * Times each CUDA kernel on the shapes of the full-size SDXL refiner UNet at 1024 px (latents
+ * 128 x 128, CFG batch 2, head dim 64) and sets each against the card's ceilings measured in the
+ * same run: the mma.sync fp16 rate ({@code peak_mma_f16}) and the device-to-device copy bandwidth
+ * ({@code copy_f32x4}). Timing with CUDA events around each launch, after warm-up; the median of
+ * the repetitions is reported. Prints a table last. Exit status 2 when no device is usable.
+ * Run: {@code java -cp ... refiner.engine.backend.cuda.KernelBench [repetitions]}.
+ */
+public final class KernelBench {
+    private final CudaBackend cuda;
+    private final int reps;
+    private final SplittableRandom rnd = new SplittableRandom(42);
+    private final List<String> rows = new ArrayList<>();
+    private double peakFlops;
+    private double peakBytes;
+
+    private KernelBench(CudaBackend cuda, int reps) {
+        this.cuda = cuda;
+        this.reps = reps;
+    }
+
+    public static void main(String[] args) {
+        CudaProbe p = CudaBackend.probe();
+        if (!p.available()) {
+            System.err.println("KernelBench: no usable CUDA device: " + p.reason());
+            System.exit(2);
+        }
+        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        try (CudaBackend cuda = CudaBackend.open(Precision.F16)) {
+            System.out.println("KernelBench on " + cuda.device() + ", PTX " + cuda.kernels().arch());
+            KernelBench b = new KernelBench(cuda, reps);
+            b.ceilings();
+            b.ops();
+            b.print();
+        }
+    }
+
+    /** Median milliseconds of {@code op} over the repetitions, after three warm-up runs. */
+    private double time(Runnable op) {
+        for (int i = 0; i < 3; i++) op.run();
+        CUevent start = new CUevent(), end = new CUevent();
+        JCudaDriver.cuEventCreate(start, 0);
+        JCudaDriver.cuEventCreate(end, 0);
+        double[] ms = new double[reps];
+        float[] t = new float[1];
+        for (int i = 0; i < reps; i++) {
+            JCudaDriver.cuEventRecord(start, cuda.stream());
+            op.run();
+            JCudaDriver.cuEventRecord(end, cuda.stream());
+            JCudaDriver.cuEventSynchronize(end);
+            JCudaDriver.cuEventElapsedTime(t, start, end);
+            ms[i] = t[0];
+        }
+        JCudaDriver.cuEventDestroy(start);
+        JCudaDriver.cuEventDestroy(end);
+        Arrays.sort(ms);
+        return ms[reps / 2];
+    }
+
+    private void ceilings() {
+        int sms = CudaProbe.attribute(cuda.cuDevice(), CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        int blocks = sms * 8, iters = 8192;
+        DeviceMemory sink = cuda.memory().allocate(blocks * 4L);
+        double ms = time(() -> cuda.kernels().launch("peak", "peak_mma_f16", blocks, 1, 1, 256, 1,
+                new Kernels.Args().ptr(sink.ptr()).i(iters)));
+        peakFlops = (double) blocks * 8 * iters * 4 * 2 * 16 * 16 * 16 / (ms * 1e-3);
+        cuda.memory().free(sink);
+        long bytes = 1L << 30;
+        DeviceMemory a = cuda.memory().allocate(bytes), b = cuda.memory().allocate(bytes);
+        JCudaDriver.cuMemsetD8(a.ptr(), (byte) 0x3C, bytes);
+        ms = time(() -> cuda.kernels().launch1d("peak", "copy_f32x4", bytes / 16,
+                new Kernels.Args().ptr(a.ptr()).ptr(b.ptr()).l(bytes / 16)));
+        peakBytes = 2.0 * bytes / (ms * 1e-3);
+        cuda.memory().free(a);
+        cuda.memory().free(b);
+        cuda.memory().trim();
+        rows.add(String.format(Locale.ROOT, "%-26s %-28s %9s %9.1f %9s %7s", "peak mma.sync f16", blocks + " blocks x " + iters, "",
+                peakFlops / 1e12, "", "100%"));
+        rows.add(String.format(Locale.ROOT, "%-26s %-28s %9s %9s %9.0f %7s", "peak copy", "2 x 1 GiB", "", "", peakBytes / 1e9, "100%"));
+    }
+
+    private Tensor act(int... shape) {
+        return cuda.upload(TestWeights.random(rnd, (int) Tensor.numel(shape), 1.0), shape);
+    }
+
+    private Tensor weight(double scale, int... shape) {
+        TensorInfo w = TestWeights.random(rnd, "bench" + rnd.nextInt(), DType.F16, scale, Arrays.stream(shape).asLongStream().toArray());
+        return cuda.weight(w);
+    }
+
+    /** Times an op that returns a fresh tensor (closed after each run), flops and minimal bytes given. */
+    private double row(String op, String shape, double flops, double bytes, Supplier<Tensor> f) {
+        double ms = time(() -> f.get().close());
+        double tf = flops / (ms * 1e-3), gb = bytes / (ms * 1e-3);
+        String pct = flops > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * tf / peakFlops)
+                : String.format(Locale.ROOT, "%.0f%%", 100 * gb / peakBytes);
+        rows.add(String.format(Locale.ROOT, "%-26s %-28s %9.3f %9s %9.0f %7s", op, shape, ms,
+                flops > 0 ? String.format(Locale.ROOT, "%.1f", tf / 1e12) : "", gb / 1e9, pct));
+        return ms;
+    }
+
+    private void ops() {
+        int[][] gemms = {{8192, 768, 768}, {8192, 768, 6144}, {8192, 3072, 768}, {2048, 1536, 1536}, {2048, 1536, 12288},
+            {2048, 6144, 1536}, {154, 1280, 768}};
+        for (int[] g : gemms) {
+            int m = g[0], k = g[1], n = g[2];
+            Tensor x = act(m, k), w = weight(1 / Math.sqrt(k), n, k), b = weight(0.1, n);
+            row("linear", m + "x" + k + " * " + n + "x" + k + "^T", 2.0 * m * n * k, 2.0 * ((double) m * k + (double) n * k + (double) m * n),
+                    () -> cuda.linear(x, w, b));
+            x.close();
+        }
+        int[][] convs = {{2, 384, 128, 384}, {2, 768, 64, 768}, {2, 1536, 32, 1536}, {2, 4, 128, 384}};
+        for (int[] c : convs) {
+            int bsz = c[0], ch = c[1], hw = c[2], o = c[3];
+            Tensor x = act(bsz, ch, hw, hw), w = weight(1 / Math.sqrt(ch * 9.0), o, ch, 3, 3), b = weight(0.1, o);
+            row("conv2d 3x3", bsz + "x" + ch + "x" + hw + "x" + hw + " -> " + o, 2.0 * bsz * hw * hw * o * ch * 9,
+                    2.0 * ((double) bsz * ch * hw * hw + (double) o * ch * 9 + (double) bsz * o * hw * hw), () -> cuda.conv2d(x, w, b, 1, 1));
+            x.close();
+        }
+        int[][] attns = {{2, 4096, 4096, 12}, {2, 4096, 77, 12}, {2, 1024, 1024, 24}, {2, 1024, 77, 24}};
+        double fusedSelf4096 = 0;
+        for (int[] a : attns) {
+            int bsz = a[0], lq = a[1], lk = a[2], h = a[3], d = 64;
+            Tensor q = act(bsz, lq, h * d), k = act(bsz, lk, h * d), v = act(bsz, lk, h * d);
+            double ms = row("attention d64", bsz + "x" + h + " heads, " + lq + " x " + lk, 4.0 * bsz * h * lq * lk * d,
+                    2.0 * ((double) bsz * lq * h * d * 2 + (double) bsz * lk * h * d * 2), () -> cuda.attention(q, k, v, h, false));
+            if (lq == 4096 && lk == 4096) fusedSelf4096 = ms;
+            q.close();
+            k.close();
+            v.close();
+        }
+        unfusedBound(fusedSelf4096);
+        Tensor gn = act(2, 768, 64, 64), gamma = weight(1, 768), beta = weight(1, 768);
+        row("groupNorm+SiLU", "2x768x64x64 / 32", 0, 2.0 * 2 * gn.numel(), () -> cuda.groupNorm(gn, 32, gamma, beta, 1e-5f, true));
+        Tensor tok = act(8192, 768);
+        row("layerNorm", "8192x768", 0, 2.0 * 2 * tok.numel(), () -> cuda.layerNorm(tok, gamma, beta, 1e-5f));
+        Tensor ff = act(8192, 6144);
+        row("geglu", "8192x6144 -> 3072", 0, 2.0 * (ff.numel() + ff.numel() / 2), () -> cuda.geglu(ff));
+        row("add", "2x768x64x64", 0, 2.0 * 3 * gn.numel(), () -> cuda.add(gn, gn));
+        row("silu", "2x768x64x64", 0, 2.0 * 2 * gn.numel(), () -> cuda.activation(gn, Activation.SILU));
+        row("toTokens", "2x768x64x64", 0, 2.0 * 2 * gn.numel(), () -> cuda.toTokens(gn));
+        row("upsample 2x", "2x768x64x64", 0, 2.0 * 5 * gn.numel(), () -> cuda.upsampleNearest2x(gn));
+        row("concat axis 1", "2x768x64x64 twice", 0, 2.0 * 4 * gn.numel(), () -> cuda.concat(1, gn, gn));
+        gn.close();
+        tok.close();
+        ff.close();
+    }
+
+    /**
+     * A lower bound for unfused attention at 4096 tokens: the two products per head through the
+     * dense-layer kernel (S = Q K^T, then P V), plus four passes over the fp16 score matrix
+     * (write S, read and write the softmax, read P) at the measured copy bandwidth.
+     */
+    private void unfusedBound(double fusedMs) {
+        int bsz = 2, l = 4096, h = 12, d = 64;
+        Tensor q = act(l, d), k = weight(1, l, d), p = act(l, l), vt = weight(1, d, l);
+        double qk = time(() -> cuda.linear(q, k, null).close());
+        double pv = time(() -> cuda.linear(p, vt, null).close());
+        double scores = 4.0 * 2 * l * l * bsz * h / peakBytes * 1e3;
+        double unfused = bsz * h * (qk + pv) + scores;
+        rows.add(String.format(Locale.ROOT, "%-26s %-28s %9.3f %9s %9s %7s", "unfused attention (bound)", "2x12 heads, 4096 x 4096",
+                unfused, "", "", String.format(Locale.ROOT, "%.2fx", unfused / fusedMs)));
+        q.close();
+        p.close();
+    }
+
+    private void print() {
+        System.out.println();
+        System.out.println("Kernel timings (median of " + reps + ", CUDA events); % = of the measured mma.sync peak for products,");
+        System.out.println("of the measured copy bandwidth otherwise; for the unfused bound, its time over the fused kernel's.");
+        System.out.println(String.format(Locale.ROOT, "%-26s %-28s %9s %9s %9s %7s", "op", "shape", "ms", "TFLOP/s", "GB/s", "%"));
+        rows.forEach(System.out::println);
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every kernel on the CPU through the emulation in src/test/host (one thread per CUDA
+# thread; see emu.h) against double-precision loops: a check of indexing, masking and the
+# algorithms on machines without a GPU. Needs g++ 12 or newer. Slow by design; not a benchmark.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/target/host-check
+mkdir -p "$out"
+g++ -std=c++20 -O2 -pthread -I"$here/src/test/host" -o "$out/check" "$here/src/test/host/check.cpp"
+"$out/check"

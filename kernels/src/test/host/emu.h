@@ -1,0 +1,156 @@
+// emu.h: runs the CUDA kernels of kernels/src/main/cuda on the CPU, one std::thread per CUDA
+// thread, so their indexing, masking and algorithms can be checked on a machine without a GPU.
+// Blocks run one after another (so __shared__ may be a plain static); __syncthreads and
+// __syncwarp are barriers over the block and the warp; warp shuffles go through a per-warp
+// exchange slot; cp.async copies are queued per thread and land only at cp.async.wait_group, as
+// on the device; WMMA fragments hold the whole 16x16 tile in every lane. It cannot show races
+// that depend on real timing, nor speed.
+#pragma once
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#define REFINER_HOST_EMULATION 1
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __restrict__
+#define __launch_bounds__(...)
+#define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
+
+struct dim3e { unsigned x = 1, y = 1, z = 1; };
+inline thread_local dim3e threadIdx, blockIdx;
+inline dim3e blockDim, gridDim;
+
+// ---- fp16 -------------------------------------------------------------------------------------
+struct half {
+    _Float16 v;
+    half() = default;
+    half(float f) : v((_Float16)f) {}
+    operator float() const { return (float)v; }
+};
+using __half = half;
+inline half __float2half_rn(float f) { return half(f); }
+inline half __float2half(float f) { return half(f); }
+inline float __half2float(half h) { return (float)h.v; }
+inline float __expf(float x) { return std::exp(x); }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+using std::erff;
+using std::fmaxf;
+using std::fmaf;
+using std::min;
+
+// ---- barriers and warp exchange ---------------------------------------------------------------
+struct BlockCtx {
+    std::unique_ptr<std::barrier<>> block;
+    std::vector<std::unique_ptr<std::barrier<>>> warps;
+    std::vector<float> slots;
+};
+inline BlockCtx* g_ctx;
+inline void __syncthreads() { g_ctx->block->arrive_and_wait(); }
+inline void __syncwarp(unsigned = 0xffffffffu) { g_ctx->warps[threadIdx.x / 32 + threadIdx.y * blockDim.x / 32]->arrive_and_wait(); }
+inline int flat_tid() { return threadIdx.x + threadIdx.y * blockDim.x; }
+inline float __shfl_xor_sync(unsigned, float v, int o) {
+    const int t = flat_tid(), lane = t & 31, base = t - lane;
+    g_ctx->slots[t] = v;
+    __syncwarp();
+    const float r = g_ctx->slots[base + (lane ^ o)];
+    __syncwarp();
+    return r;
+}
+
+// ---- cp.async: queued, performed at wait_group -----------------------------------------------
+struct CopyOp { void* dst; const void* src; bool valid; };
+inline thread_local std::vector<std::vector<CopyOp>> t_groups;
+inline thread_local std::vector<CopyOp> t_open;
+inline void cp_async16(void* smem, const void* gmem, bool valid) { t_open.push_back({smem, gmem, valid}); }
+inline void cp_async_commit() { t_groups.push_back(std::move(t_open)); t_open.clear(); }
+template <int N>
+inline void cp_async_wait() {
+    while ((int)t_groups.size() > N) {
+        for (auto& c : t_groups.front()) {
+            if (c.valid) std::memcpy(c.dst, c.src, 16);
+            else std::memset(c.dst, 0, 16);
+        }
+        t_groups.erase(t_groups.begin());
+    }
+}
+
+// ---- WMMA 16x16x16 ----------------------------------------------------------------------------
+namespace nvcuda::wmma {
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+template <class Use, int M, int N, int K, class T, class Layout = void>
+struct fragment {
+    float m[16][16];
+    static constexpr int num_elements = 256;
+    float x[256];
+};
+template <class Use, class T, class Layout>
+inline void load_matrix_sync(fragment<Use, 16, 16, 16, T, Layout>& f, const half* p, unsigned ldm) {
+    for (int r = 0; r < 16; r++)
+        for (int c = 0; c < 16; c++) f.m[r][c] = std::is_same_v<Layout, row_major> ? (float)p[r * ldm + c] : (float)p[c * ldm + r];
+}
+inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float>& f, const float* p, unsigned ldm, layout_t l) {
+    for (int r = 0; r < 16; r++)
+        for (int c = 0; c < 16; c++) f.m[r][c] = l == mem_row_major ? p[r * ldm + c] : p[c * ldm + r];
+}
+inline void store_matrix_sync(float* p, const fragment<accumulator, 16, 16, 16, float>& f, unsigned ldm, layout_t l) {
+    if ((threadIdx.x & 31) != 0) return;
+    for (int r = 0; r < 16; r++)
+        for (int c = 0; c < 16; c++) (l == mem_row_major ? p[r * ldm + c] : p[c * ldm + r]) = f.m[r][c];
+}
+template <class Use, class T, class Layout, class V>
+inline void fill_fragment(fragment<Use, 16, 16, 16, T, Layout>& f, V v) {
+    for (int r = 0; r < 16; r++)
+        for (int c = 0; c < 16; c++) f.m[r][c] = (float)v;
+}
+template <class LA, class LB>
+inline void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix_a, 16, 16, 16, half, LA>& a,
+                     const fragment<matrix_b, 16, 16, 16, half, LB>& b, const fragment<accumulator, 16, 16, 16, float>& c) {
+    float out[16][16];
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 16; j++) {
+            float s = c.m[i][j];
+            for (int k = 0; k < 16; k++) s += a.m[i][k] * b.m[k][j];
+            out[i][j] = s;
+        }
+    std::memcpy(d.m, out, sizeof out);
+}
+}  // namespace nvcuda::wmma
+
+// ---- launch -----------------------------------------------------------------------------------
+template <class F>
+void launch(dim3e grid, dim3e block, F kernel) {
+    gridDim = grid;
+    blockDim = block;
+    const int n = block.x * block.y;
+    for (unsigned bz = 0; bz < grid.z; bz++)
+        for (unsigned by = 0; by < grid.y; by++)
+            for (unsigned bx = 0; bx < grid.x; bx++) {
+                BlockCtx ctx;
+                ctx.block = std::make_unique<std::barrier<>>(n);
+                for (int w = 0; w < (n + 31) / 32; w++) ctx.warps.push_back(std::make_unique<std::barrier<>>(std::min(32, n - 32 * w)));
+                ctx.slots.assign(n, 0.0f);
+                g_ctx = &ctx;
+                std::vector<std::thread> threads;
+                for (int t = 0; t < n; t++)
+                    threads.emplace_back([&, t] {
+                        blockIdx = {bx, by, bz};
+                        threadIdx = {(unsigned)(t % block.x), (unsigned)(t / block.x), 0};
+                        kernel();
+                    });
+                for (auto& th : threads) th.join();
+            }
+}

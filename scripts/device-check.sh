@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole GPU check in one run, on a machine with an NVIDIA GPU but no Java, Maven or network.
+# Run from the repository root with device/ present (made here by scripts/prepare-device.sh and
+# carried with the call):
+#   scripts/device-check.sh [bench-repetitions]
+# Prints nvidia-smi, runs every test tagged "gpu" with the JUnit console launcher (kernel-by-kernel
+# checks against the reference loops, CUDA golden cases), then times each kernel on UNet shapes
+# against the card's measured ceilings, times full-size UNet steps on synthetic weights, and
+# prints the kernel table and the step time last. Everything is also written to
+# $OUT (device-check.log, bench.txt, unet-step.txt, junit/) when OUT is set, else to device/out.
+# Exit status: 0 when tests and benchmark passed, 1 otherwise (no GPU, no device/, a failed test).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/device/out}
+mkdir -p "$out"
+exec > >(tee "$out/device-check.log") 2>&1
+reps=${1:-20}
+
+fail() {
+  echo "device-check: $*"
+  exit 1
+}
+
+[ -f device/runtime.tar.xz ] && [ -d device/lib ] || fail "device/ is missing or incomplete: run scripts/prepare-device.sh where Java and Maven are, and carry device/"
+command -v nvidia-smi >/dev/null || fail "nvidia-smi not found: this machine has no NVIDIA driver, so there is nothing to check"
+echo "== nvidia-smi"
+nvidia-smi || fail "nvidia-smi failed: no usable NVIDIA GPU"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm,temperature.gpu,power.draw --format=csv || true
+
+jre=${TMPDIR:-/tmp}/refiner-jre
+if [ ! -x "$jre/runtime/bin/java" ]; then
+  mkdir -p "$jre" && tar -C "$jre" -xJf device/runtime.tar.xz || fail "cannot unpack device/runtime.tar.xz"
+fi
+java=("$jre/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g)
+jars=$(ls "$root"/device/lib/*.jar | grep -v junit-platform-console-standalone | tr '\n' ':')
+cp="$root/device/classes/engine:$root/device/classes/tests:${jars%:}"  # the launcher expands no wildcards
+"${java[@]}" -version 2>&1 | head -1
+
+echo "== gpu tests"
+cd "$root/device/work"  # ../shared = device/shared holds the fixtures
+launcher=$(ls "$root"/device/lib/junit-platform-console-standalone-*.jar)
+"${java[@]}" -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$cp" \
+  --scan-class-path "$root/device/classes/engine:$root/device/classes/tests" --include-tag gpu \
+  --reports-dir "$out/junit"
+tests=$?
+cd "$root"
+
+echo "== kernel benchmark"
+"${java[@]}" -cp "$cp" refiner.engine.backend.cuda.KernelBench "$reps" | tee "$out/bench.txt"
+bench=${PIPESTATUS[0]}
+
+echo "== full-size UNet step (synthetic weights)"
+"${java[@]}" -cp "$cp" refiner.tests.UNetStepBench "$root/device/shared/models/fullsize-manifest" 5 | tee "$out/unet-step.txt"
+step=${PIPESTATUS[0]}
+
+echo
+echo "device-check: gpu tests exit $tests, kernel benchmark exit $bench, UNet step exit $step; log in $out/device-check.log"
+if [ -f "$out/bench.txt" ]; then
+  sed -n '/^Kernel timings/,$p' "$out/bench.txt"
+fi
+grep '^full-size UNet step' "$out/unet-step.txt" || true
+[ $tests -eq 0 ] && [ $bench -eq 0 ] && [ $step -eq 0 ] || exit 1
