@@ -78,6 +78,20 @@ class RefineCommandTest {
         assertOneLine(r, 1, "cuda");
     }
 
+    /** Two fresh JVMs compile the kernels at different moments; the picture must not depend on it. */
+    @Test
+    void theSameSeedInTwoProcessesGivesTheSameBytes(@TempDir Path tmp) throws Exception {
+        byte[][] pngs = new byte[2][];
+        for (int k = 0; k < 2; k++) {
+            Path out = tmp.resolve("run" + k + ".png");
+            Cli.Result r = Cli.runJava(java.util.Map.of(), "refine", "--model", model(), "-i", image().toString(), "-p", "a lighthouse",
+                    "--steps", "10", "--strength", "0.5", "--seed", "11", "--backend", "cpu", "--quiet", "-o", out.toString());
+            assertEquals(0, r.code(), r.toString());
+            pngs[k] = Files.readAllBytes(out);
+        }
+        assertTrue(java.util.Arrays.equals(pngs[0], pngs[1]), "same seed, same PNG bytes");
+    }
+
     @Test
     void batchModeRefinesEachImageOnceAndSkipsThoseDone(@TempDir Path tmp) throws IOException {
         Path in = Files.createDirectories(tmp.resolve("in"));

@@ -97,7 +97,7 @@ final class Attention {
                     continue;
                 }
                 float m = Math.max(max[r], rowMax(p, r * KEYS, limit));
-                float alpha = (float) Math.exp(max[r] - m);
+                float alpha = VectorMath.exp(max[r] - m);
                 max[r] = m;
                 float rowSum = exponentiate(p, r * KEYS, limit, m);
                 sum[r] = sum[r] * alpha + rowSum;
@@ -136,14 +136,14 @@ final class Attention {
         int c = 0;
         for (int bound = S.loopBound(limit); c < bound; c += L) {
             FloatVector diff = FloatVector.fromArray(S, p, o + c).sub(m);
-            FloatVector w = diff.max(-80f).lanewise(VectorOperators.EXP).blend(0f, diff.lt(-80f));
+            FloatVector w = VectorMath.exp(diff.max(-80f)).blend(0f, diff.lt(-80f));
             w.intoArray(p, o + c);
             acc = acc.add(w);
         }
-        float total = acc.reduceLanes(VectorOperators.ADD);
+        float total = VectorMath.sum(acc);
         for (; c < limit; c++) {
             float diff = p[o + c] - m;
-            p[o + c] = diff < -80f ? 0f : (float) Math.exp(diff);
+            p[o + c] = diff < -80f ? 0f : VectorMath.exp(diff);
             total += p[o + c];
         }
         for (; c < KEYS; c++) p[o + c] = 0f;

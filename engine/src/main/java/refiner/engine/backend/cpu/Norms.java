@@ -4,7 +4,6 @@ import static refiner.engine.backend.cpu.VectorMath.S;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * GroupNorm (optionally fused with SiLU) and LayerNorm: two-pass mean and biased variance, summed
@@ -26,7 +25,7 @@ final class Norms {
             int i = b;
             for (int bound = b + S.loopBound(end - b); i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, o + i));
             if (i < end) acc = acc.add(FloatVector.fromArray(S, x, o + i, S.indexInRange(i, end)));
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VectorMath.sum(acc);
         }
         return total;
     }
@@ -47,7 +46,7 @@ final class Norms {
                 FloatVector d = FloatVector.fromArray(S, x, o + i, m).sub(mean).blend(0f, m.not());
                 acc = d.fma(d, acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VectorMath.sum(acc);
         }
         return total;
     }
