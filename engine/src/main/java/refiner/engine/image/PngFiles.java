@@ -9,10 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardCopyOption;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -49,14 +51,16 @@ public final class PngFiles {
         text.forEach(PngFiles::checkEntry);
         Path dir = target.toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IOException(target + ": the folder does not exist");
-        Path tmp;
+        // a plain new file (not createTempFile, which is private to the owner) so the picture gets the usual permissions
+        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        OutputStream out;
         try {
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw new IOException(target + ": cannot write in " + dir + " (" + e.getMessage() + ")");
         }
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
+            try (out) {
                 encode(out, image, text);
             }
             moveIntoPlace(tmp, target);
