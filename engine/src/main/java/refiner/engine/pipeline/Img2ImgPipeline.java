@@ -15,7 +15,9 @@ import refiner.engine.tensor.Tensor;
  * prompts to conditioning, image to latents (the posterior sampled), noise at the start sigma,
  * the Euler loop with classifier-free guidance, and the VAE decode. Random numbers come from a
  * torch-compatible generator in the reference's order (posterior sample, img2img noise, one
- * unused draw per step), so a seed gives the reference's picture.
+ * unused draw per step), so a seed gives the reference's picture. Each network's mapped weights
+ * are dropped from resident memory once the run is done with it (the text encoder after the
+ * prompts, the UNet after the loop), so the process holds one network's weights at a time.
  */
 public final class Img2ImgPipeline {
     private final RefinerModel model;
@@ -83,6 +85,7 @@ public final class Img2ImgPipeline {
                 times.add("unet", System.nanoTime() - ts);
                 progress.step(i + 1, range.size());
             }
+            model.releaseUnet();
             sink.put("final_latents", x, shape);
 
             // ---- 4. decode ---------------------------------------------------------------------
@@ -121,6 +124,8 @@ public final class Img2ImgPipeline {
                 : new int[][] {model.tokenizer().encode(o.prompt())};
         try (ClipTextModel.Output out = model.textEncoder().forward(ids)) {              // [p, 77, D], [p, P]
             return new Conditioning(repeatRows(out.hiddenStates(), n), repeatRows(out.pooled(), n));
+        } finally {
+            model.releaseTextEncoder();
         }
     }
 
