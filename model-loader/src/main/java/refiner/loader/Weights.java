@@ -18,6 +18,15 @@ public interface Weights extends AutoCloseable {
     /** Where the tensors come from (a file path), for error messages. */
     String source();
 
+    /**
+     * Drops the pages of mapped tensor data from this process's resident memory, for a caller that
+     * is done with the tensors for a while. The tensors stay valid: their next use reads the pages
+     * back, from the page cache when the system kept them there. A set held wholly in memory has
+     * nothing to drop.
+     */
+    default void release() {
+    }
+
     /** Releases what backs the tensors; a set held wholly in memory has nothing to release. */
     @Override
     default void close() {

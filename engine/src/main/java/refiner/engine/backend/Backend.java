@@ -118,6 +118,13 @@ public interface Backend extends AutoCloseable {
     /** Rows of table[V, D] at {@code ids} -> [ids.length, D]. */
     Tensor embedding(Tensor table, int[] ids);
 
+    /**
+     * Gives back the memory kept for reuse (pooled buffers), for a caller that moves on to work of
+     * other shapes; tensors still open stay valid. The default keeps nothing, so has nothing to give.
+     */
+    default void trim() {
+    }
+
     /** Frees pools and device resources. */
     @Override
     void close();

@@ -1,8 +1,8 @@
 package refiner.engine.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,27 +13,32 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import refiner.engine.backend.Backend;
 import refiner.engine.backend.cuda.CudaBackend;
-import refiner.engine.model.AutoencoderKL;
-import refiner.engine.model.ClipTextModel;
-import refiner.engine.model.Posterior;
-import refiner.engine.model.UNet2DConditionModel;
-import refiner.engine.tensor.Tensor;
-import refiner.loader.Weights;
+import refiner.engine.pipeline.Img2ImgPipeline;
+import refiner.engine.pipeline.InitImage;
+import refiner.engine.pipeline.Progress;
+import refiner.engine.pipeline.RefineOptions;
+import refiner.engine.pipeline.RefineResult;
+import refiner.engine.pipeline.RefinerModel;
+import refiner.engine.pipeline.TensorSink;
 import refiner.loader.hf.ModelFolder;
-import refiner.tokenizer.ClipTokenizer;
 
 /**
- * Times the stages of one refiner img2img run on a model folder: tokenizer and text encoder on a
- * fixed prompt pair (negative, positive), the VAE encoder on an image, each UNet step on the
- * guidance batch of 2, and the VAE decoder. The image is seeded noise in [-1, 1]; the step's guidance and latent update are a fixed-size Euler step done on the host in
- * microseconds, so a step's time is the UNet's. Every stage ends by reading its result back, so
+ * Times the stages of the refiner's img2img pipeline ({@link Img2ImgPipeline}) on a model folder
+ * loaded as {@code refiner refine} loads it ({@link RefinerModel}): the tokenizer and text encoder
+ * on a fixed prompt pair (negative, positive), the VAE encoder on an image, each UNet step on the
+ * guidance batch of 2 (with the scheduler's and the guidance's host work, microseconds), and the VAE
+ * decoder. The image is seeded noise in [-1, 1] of the requested size; the strength is 1, so a
+ * repeat runs exactly {@code steps} UNet steps. Every stage ends by reading its result back, so
  * asynchronous backends are timed to completion. The VAE may run on a backend of its own (on CUDA,
  * an fp32 one, as the precision policy asks).
  */
 public final class PipelineBench {
     private static final String PROMPT = "a photo of a cat, highly detailed";
     private static final String NEGATIVE = "";
-    private static final float GUIDANCE = 5f;
+    private static final double GUIDANCE = 5;
+    /** The bench's stage names, each with the pipeline's name of it. */
+    private static final Map<String, String> STAGES = Map.of(
+            "text_encoder", "text_encoder", "vae_encode", "vae_encode", "unet_step", "unet", "vae_decode", "vae_decode");
 
     /** What to run: image size in pixels, UNet steps per repeat, repeats, threads of the peak loop, per-op profile. */
     public record Options(int width, int height, int steps, int repeat, int threads, boolean profile) {
@@ -51,9 +56,9 @@ public final class PipelineBench {
     }
 
     /**
-     * Measures the FMA peak, loads the text encoder and UNet of {@code folder} on {@code backend} and
-     * the VAE on {@code vaeBackend} (which may be the same), and runs the stages
-     * {@code options.repeat()} times, telling {@code log} what it is doing.
+     * Measures the FMA peak, loads {@code folder} with the VAE on {@code vaeBackend} and the rest on
+     * {@code backend} (which may be the same), and runs the pipeline {@code options.repeat()} times,
+     * telling {@code log} what it is doing and when each stage of the first repeat began.
      */
     public static BenchReport run(Path folder, Backend backend, Backend vaeBackend, Options options, PrintWriter log)
             throws IOException {
@@ -65,30 +70,23 @@ public final class PipelineBench {
         Backend b = profiler != null ? profiler : backend;
         Backend vb = vaeBackend == backend ? b : profiler != null ? profiler.sharing(vaeBackend) : vaeBackend;
         DevicePeak device = new DevicePeak(backend, vaeBackend);
-        List<AutoCloseable> open = new ArrayList<>();
-        try {
-            log.println("bench: loading " + folder);
-            log.flush();
-            long t0 = System.nanoTime();
-            ModelFolder model = ModelFolder.open(folder);
-            model.requireComponents("tokenizer_2", "text_encoder_2", "unet", "vae");
-            ClipTokenizer tokenizer = ClipTokenizer.load(model.component("tokenizer_2").dir());
-            int tokens = tokenizer.maxLength();
-            JsonNode textConfig = model.component("text_encoder_2").config();
-            JsonNode unetConfig = model.component("unet").config();
-            JsonNode vaeConfig = model.component("vae").config();
-            ClipTextModel text = new ClipTextModel(b, textConfig, weights(model, "text_encoder_2", open));
-            UNet2DConditionModel unet = new UNet2DConditionModel(b, unetConfig, weights(model, "unet", open));
-            AutoencoderKL vae = new AutoencoderKL(vb, vaeConfig, weights(model, "vae", open));
+        log.printf(Locale.ROOT, "bench: loading %s (%.2f s after the JVM started)%n", folder,
+                ManagementFactory.getRuntimeMXBean().getUptime() / 1e3);
+        log.flush();
+        long t0 = System.nanoTime();
+        ModelFolder modelFolder = ModelFolder.open(folder);
+        try (RefinerModel model = RefinerModel.load(modelFolder, b, vb)) {
             double load = seconds(t0);
             device.sample();
 
-            int h = options.height() / vae.downFactor(), w = options.width() / vae.downFactor();
+            int tokens = model.tokenizer().maxLength();
+            int factor = model.vae().downFactor();
+            int h = options.height() / factor, w = options.width() / factor;
             Map<String, Long> macs = new LinkedHashMap<>();
-            macs.put("text_encoder", MacCounter.textEncoder(textConfig, 2, tokens).total().total());
-            macs.put("vae_encode", MacCounter.vaeEncode(vaeConfig, 1, options.height(), options.width()).total().total());
-            macs.put("unet_step", MacCounter.unet(unetConfig, 2, h, w, tokens).total().total());
-            macs.put("vae_decode", MacCounter.vaeDecode(vaeConfig, 1, options.height(), options.width()).total().total());
+            macs.put("text_encoder", MacCounter.textEncoder(modelFolder.component("text_encoder_2").config(), 2, tokens).total().total());
+            macs.put("vae_encode", MacCounter.vaeEncode(modelFolder.component("vae").config(), 1, options.height(), options.width()).total().total());
+            macs.put("unet_step", MacCounter.unet(modelFolder.component("unet").config(), 2, h, w, tokens).total().total());
+            macs.put("vae_decode", MacCounter.vaeDecode(modelFolder.component("vae").config(), 1, options.height(), options.width()).total().total());
 
             Map<String, List<Double>> times = new LinkedHashMap<>();
             Map<String, Range> ranges = new LinkedHashMap<>();
@@ -96,13 +94,20 @@ public final class PipelineBench {
                 times.put(stage, new ArrayList<>());
                 ranges.put(stage, new Range());
             }
+            Img2ImgPipeline pipeline = new Img2ImgPipeline(model, b);
             double firstStep = 0;
             for (int r = 0; r < options.repeat(); r++) {
                 log.printf(Locale.ROOT, "bench: repeat %d of %d%n", r + 1, options.repeat());
                 log.flush();
-                Run run = new Run(b, vb, tokenizer, text, unet, vae, options, new SplittableRandom(r), device);
-                long firstStepEnd = run.all(times, ranges);
-                if (r == 0) firstStep = (firstStepEnd - t0) / 1e9;
+                StageClock clock = new StageClock(t0, r == 0 ? log : null, device);
+                RangeSink sink = new RangeSink(ranges);
+                RefineResult result = pipeline.run(image(options, r), runOptions(options, r), clock, sink);
+                if (r == 0) firstStep = clock.firstStepEnd;
+                STAGES.forEach((stage, name) -> {
+                    for (double s : result.times().pieces(name)) times.get(stage).add(s);
+                });
+                result.images().forEach(ranges.get("vae_decode")::add);
+                device.sample();
             }
             if (profiler != null) log.println("bench: per-op times include the profiler's own small overhead");
             Map<String, StageResult> stages = new LinkedHashMap<>();
@@ -113,101 +118,68 @@ public final class PipelineBench {
             return new BenchReport(names, cpuName(), options.threads(), peak, options.width(), options.height(),
                     options.steps(), options.repeat(), load, firstStep, ProcessMemory.peakRssBytes(), device.peak(), stages,
                     profiler != null ? profiler.byTime() : List.of());
-        } finally {
-            for (AutoCloseable c : open) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("bench: closing weights: " + e.getMessage());
-                }
-            }
         }
     }
 
-    private static Weights weights(ModelFolder model, String component, List<AutoCloseable> open) throws IOException {
-        Weights w = model.component(component).openWeights();
-        if (w instanceof AutoCloseable c) open.add(c);
-        return w;
+    /** Seeded noise in [-1, 1] of the bench's size, a different image per repeat. */
+    private static InitImage image(Options o, int repeat) {
+        SplittableRandom random = new SplittableRandom(repeat);
+        float[] pixels = new float[3 * o.height() * o.width()];
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (float) random.nextDouble(-1, 1);
+        return InitImage.pixels(pixels, o.height(), o.width());
     }
 
-    /** One pass through the four stages; appends each stage's seconds to {@code times}. */
-    private record Run(Backend b, Backend vb, ClipTokenizer tokenizer, ClipTextModel text, UNet2DConditionModel unet,
-                       AutoencoderKL vae, Options o, SplittableRandom random, DevicePeak device) {
+    /** The reference's defaults with guidance on, strength 1 (every step of the schedule runs) and the repeat as seed. */
+    private static RefineOptions runOptions(Options o, int repeat) {
+        return new RefineOptions(PROMPT, NEGATIVE, o.steps(), 1.0, GUIDANCE, 0.0, 6.0, 2.5, null, null, null, repeat, 1);
+    }
 
-        /** Returns the {@link System#nanoTime()} at which the first UNet step ended. */
-        long all(Map<String, List<Double>> times, Map<String, Range> ranges) {
-            long t = System.nanoTime();
-            int[][] ids = {tokenizer.encode(NEGATIVE), tokenizer.encode(PROMPT)}; // [2][77]
-            ClipTextModel.Output cond = text.forward(ids);                         // [2, 77, D], [2, P]
-            float[] pooled = b.download(cond.pooled());
-            times.get("text_encoder").add(seconds(t));
-            ranges.get("text_encoder").add(pooled);
-            ranges.get("text_encoder").add(b.download(cond.hiddenStates()));
+    /**
+     * Follows a run's progress: samples the device memory at each stage's start and step's end, notes
+     * when the first UNet step ended, and, when given a log, when each stage began.
+     */
+    private static final class StageClock implements Progress {
+        private final long start;
+        private final PrintWriter log;
+        private final DevicePeak device;
+        double firstStepEnd;
+
+        StageClock(long start, PrintWriter log, DevicePeak device) {
+            this.start = start;
+            this.log = log;
+            this.device = device;
+        }
+
+        @Override
+        public void stage(String name) {
             device.sample();
-
-            int hw = o.height() * o.width();
-            float[] pixels = new float[3 * hw];
-            for (int i = 0; i < pixels.length; i++) pixels[i] = (float) random.nextDouble(-1, 1);
-            float[] latents;
-            int[] latentShape;
-            try (Tensor image = vb.upload(pixels, 1, 3, o.height(), o.width())) {  // [1, 3, H, W]
-                t = System.nanoTime();
-                try (Posterior post = vae.encode(image)) {                         // [1, 4, h, w] each
-                    float[] mean = vb.download(post.mean());
-                    float[] std = vb.download(post.std());
-                    times.get("vae_encode").add(seconds(t));
-                    ranges.get("vae_encode").add(mean);
-                    device.sample();
-                    latentShape = post.mean().shape();
-                    latents = new float[mean.length];
-                    for (int i = 0; i < mean.length; i++) latents[i] = vae.scalingFactor() * (mean[i] + std[i] * (float) gaussian());
-                }
-            }
-
-            int n = latents.length;
-            float[][] timeIds = {{o.height(), o.width(), 0, 0, 2.5f}, {o.height(), o.width(), 0, 0, 6f}};
-            long firstStepEnd = 0;
-            try (cond) {
-                for (int s = 0; s < o.steps(); s++) {
-                    float timestep = 999f - s * (1000f / o.steps());
-                    float[] pair = new float[2 * n];
-                    System.arraycopy(latents, 0, pair, 0, n);
-                    System.arraycopy(latents, 0, pair, n, n);
-                    t = System.nanoTime();
-                    float[] eps;
-                    try (Tensor sample = b.upload(pair, 2, latentShape[1], latentShape[2], latentShape[3]);
-                         Tensor out = unet.forward(sample, timestep, cond.hiddenStates(), cond.pooled(), timeIds)) {
-                        eps = b.download(out);                                    // [2, 4, h, w]
-                    }
-                    times.get("unet_step").add(seconds(t));
-                    ranges.get("unet_step").add(eps);
-                    device.sample();
-                    if (s == 0) firstStepEnd = System.nanoTime();
-                    for (int i = 0; i < n; i++) {
-                        float guided = eps[i] + GUIDANCE * (eps[n + i] - eps[i]);
-                        latents[i] -= 0.05f * guided;
-                    }
-                }
-            }
-
-            float[] z = latents.clone();
-            for (int i = 0; i < z.length; i++) z[i] /= vae.scalingFactor();
-            try (Tensor zt = vb.upload(z, latentShape)) {
-                t = System.nanoTime();
-                float[] decoded;
-                try (Tensor image = vae.decode(zt)) {                              // [1, 3, H, W]
-                    decoded = vb.download(image);
-                }
-                times.get("vae_decode").add(seconds(t));
-                ranges.get("vae_decode").add(decoded);
-                device.sample();
-            }
-            return firstStepEnd;
+            if (log == null) return;
+            log.printf(Locale.ROOT, "bench: %s began %.2f s after the load began, peak RSS so far %.2f GB%n",
+                    name, seconds(start), ProcessMemory.peakRssBytes() / 1e9);
+            log.flush();
         }
 
-        private double gaussian() {
-            double u = 1 - random.nextDouble();
-            return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
+        @Override
+        public void step(int done, int total) {
+            device.sample();
+            if (done == 1 && firstStepEnd == 0) firstStepEnd = seconds(start);
+        }
+    }
+
+    /**
+     * Keeps the range of the intermediates that stand for a stage's output: the prompt embeddings
+     * (text encoder), the latent mean (VAE encoder), the final latents (UNet steps).
+     */
+    private record RangeSink(Map<String, Range> ranges) implements TensorSink {
+        @Override
+        public void put(String name, float[] data, int... shape) {
+            String stage = switch (name) {
+                case "prompt_embeds", "add_text_embeds" -> "text_encoder";
+                case "vae_latent_mean" -> "vae_encode";
+                case "final_latents" -> "unet_step";
+                default -> null;
+            };
+            if (stage != null) ranges.get(stage).add(data);
         }
     }
 

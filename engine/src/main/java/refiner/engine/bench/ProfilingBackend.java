@@ -200,6 +200,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void trim() {
+        delegate.trim();
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

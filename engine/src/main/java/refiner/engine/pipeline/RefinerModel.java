@@ -33,6 +33,8 @@ public final class RefinerModel implements AutoCloseable {
     private final AutoencoderKL vae;
     private final Backend vaeBackend;
     private final EulerDiscreteScheduler scheduler;
+    /** The weights of text_encoder_2, unet and vae, at these indices of {@link #opened}. */
+    private static final int TEXT_ENCODER = 0, UNET = 1;
     private final List<Weights> opened;
 
     private RefinerModel(ModelFolder folder, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
@@ -78,8 +80,7 @@ public final class RefinerModel implements AutoCloseable {
         List<Weights> opened = new ArrayList<>();
         try {
             Component te = folder.component("text_encoder_2");
-            Weights teWeights = open(te, opened);
-            ClipTextModel textEncoder = new ClipTextModel(backend, te.config(), teWeights);
+            ClipTextModel textEncoder = new ClipTextModel(backend, te.config(), open(te, opened));
             Component u = folder.component("unet");
             UNet2DConditionModel unet = new UNet2DConditionModel(backend, u.config(), open(u, opened));
             Component v = folder.component("vae");
@@ -133,6 +134,19 @@ public final class RefinerModel implements AutoCloseable {
 
     public EulerDiscreteScheduler scheduler() {
         return scheduler;
+    }
+
+    /**
+     * Drops the text encoder's mapped weights from resident memory once the prompts of a run are
+     * encoded; a later run reads them back (from the page cache when the system kept them).
+     */
+    public void releaseTextEncoder() {
+        opened.get(TEXT_ENCODER).release();
+    }
+
+    /** Drops the UNet's mapped weights from resident memory once a run's denoising is done. */
+    public void releaseUnet() {
+        opened.get(UNET).release();
     }
 
     /** Unmaps the weight files; the networks must not be used afterwards. */

@@ -96,6 +96,12 @@ public final class ShardedWeights implements Weights {
         return index.file().toString();
     }
 
+    /** Drops every shard's resident pages. */
+    @Override
+    public void release() {
+        files.forEach(SafetensorsFile::release);
+    }
+
     /** Unmaps every shard. */
     @Override
     public void close() {

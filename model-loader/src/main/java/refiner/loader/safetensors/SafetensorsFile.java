@@ -53,12 +53,15 @@ public final class SafetensorsFile implements Weights {
 
     private final Path path;
     private final Arena arena;
+    private final MemorySegment data;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, Map<String, TensorInfo> tensors,
+                            Map<String, String> metadata) {
         this.path = path;
         this.arena = arena;
+        this.data = data;
         this.tensors = tensors;
         this.metadata = metadata;
     }
@@ -87,7 +90,7 @@ public final class SafetensorsFile implements Weights {
             for (Header.Entry e : header.entries()) {
                 tensors.put(e.name(), new TensorInfo(e.name(), e.dtype(), e.shape(), data.asSlice(e.begin(), e.end() - e.begin())));
             }
-            return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), header.metadata());
+            return new SafetensorsFile(path, arena, data, Collections.unmodifiableMap(tensors), header.metadata());
         } catch (SafetensorsException | RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -126,6 +129,12 @@ public final class SafetensorsFile implements Weights {
     @Override
     public String source() {
         return path.toString();
+    }
+
+    /** Drops the mapping's resident pages (madvise DONTNEED); the file's pages stay in the page cache. */
+    @Override
+    public void release() {
+        data.unload();
     }
 
     /** Unmaps the file; every {@link TensorInfo#data()} of this file becomes inaccessible. */

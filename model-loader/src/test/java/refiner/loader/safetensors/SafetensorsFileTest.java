@@ -176,6 +176,22 @@ class SafetensorsFileTest {
         assertThrows(IllegalStateException.class, () -> data.get(ValueLayout.JAVA_BYTE, 0));
     }
 
+    @Test
+    void viewsReadTheSameAfterTheirPagesAreReleased() throws IOException {
+        Path file = dir.resolve("r.safetensors");
+        float[] values = new float[5000];
+        for (int i = 0; i < values.length; i++) values[i] = i * 0.5f - 7f;
+        SafetensorsWriter.builder().f32("a", new long[] {values.length}, values).write(file);
+        try (SafetensorsFile f = SafetensorsFile.open(file); SafetensorsFile empty = SafetensorsFile.open(craft("{}", 0))) {
+            ValueLayout.OfFloat le = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            var data = f.get("a").data();
+            assertEquals(values[4999], data.getAtIndex(le, 4999));
+            f.release();
+            empty.release();
+            for (int i = 0; i < values.length; i++) assertEquals(values[i], data.getAtIndex(le, i));
+        }
+    }
+
     /** A sparse file whose F16 tensor spans 2.5 GB: mapped whole, read near its end. */
     @Test
     void mapsFilesAbove2GiB() throws IOException {

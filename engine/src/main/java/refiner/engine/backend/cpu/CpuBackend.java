@@ -71,6 +71,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void trim() {
+        buffers.clear();
+    }
+
+    @Override
     public void close() {
         pool.close();
         buffers.clear();
