@@ -33,8 +33,8 @@ public final class RefinerModel implements AutoCloseable {
     private final AutoencoderKL vae;
     private final Backend vaeBackend;
     private final EulerDiscreteScheduler scheduler;
-    /** The weights of text_encoder_2, unet and vae, at these indices of {@link #opened}. */
-    private static final int TEXT_ENCODER = 0, UNET = 1;
+    private final Weights textEncoderWeights;
+    private final Weights unetWeights;
     private final List<Weights> opened;
 
     private RefinerModel(ModelFolder folder, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
@@ -46,6 +46,8 @@ public final class RefinerModel implements AutoCloseable {
         this.vae = vae;
         this.vaeBackend = vaeBackend;
         this.scheduler = scheduler;
+        this.textEncoderWeights = opened.get(0);
+        this.unetWeights = opened.get(1);
         this.opened = opened;
     }
 
@@ -77,7 +79,7 @@ public final class RefinerModel implements AutoCloseable {
         EulerDiscreteScheduler scheduler = new EulerDiscreteScheduler(EulerDiscreteConfig.fromJson(
                 folder.component("scheduler").config(), folder.component("scheduler").configFile().toString()));
         ClipTokenizer tokenizer = ClipTokenizer.load(folder.component("tokenizer_2").dir());
-        List<Weights> opened = new ArrayList<>();
+        List<Weights> opened = new ArrayList<>();   // text_encoder_2, unet, vae
         try {
             Component te = folder.component("text_encoder_2");
             ClipTextModel textEncoder = new ClipTextModel(backend, te.config(), open(te, opened));
@@ -141,12 +143,12 @@ public final class RefinerModel implements AutoCloseable {
      * encoded; a later run reads them back (from the page cache when the system kept them).
      */
     public void releaseTextEncoder() {
-        opened.get(TEXT_ENCODER).release();
+        textEncoderWeights.release();
     }
 
     /** Drops the UNet's mapped weights from resident memory once a run's denoising is done. */
     public void releaseUnet() {
-        opened.get(UNET).release();
+        unetWeights.release();
     }
 
     /** Unmaps the weight files; the networks must not be used afterwards. */
@@ -156,15 +158,7 @@ public final class RefinerModel implements AutoCloseable {
     }
 
     private static void closeAll(List<Weights> weights) {
-        for (Weights w : weights) {
-            if (w instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // closing a read-only mapping cannot lose data
-                }
-            }
-        }
+        weights.forEach(Weights::close);
         weights.clear();
     }
 }
