@@ -1,6 +1,11 @@
 package refiner.cli;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,6 +20,7 @@ public final class Main {
     /** System property set on the relaunched JVM so that it never relaunches again. */
     static final String RELAUNCHED = "refiner.relaunched";
     private static final String VECTOR_MODULE = "jdk.incubator.vector";
+    private static final String INCUBATOR_NOTE = "WARNING: Using incubator modules: ";
 
     private Main() {
     }
@@ -24,6 +30,22 @@ public final class Main {
             System.exit(Refiner.run(args));
         }
         System.exit(relaunch(args));
+    }
+
+    /**
+     * Copies the child's stderr to ours line by line, leaving out the JVM's own note that an
+     * incubator module is in use (the relaunch asked for it; it tells the user nothing).
+     */
+    private static void forwardErrors(InputStream childErr) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(childErr, StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.startsWith(INCUBATOR_NOTE)) continue;
+                System.err.println(line);
+                System.err.flush();
+            }
+        } catch (IOException e) {
+            System.err.println("refiner: lost the output of the restarted java: " + e.getMessage());
+        }
     }
 
     /** Runs this class again in a child JVM with the Vector API module; returns its exit code. */
@@ -46,11 +68,17 @@ public final class Main {
         command.add(Main.class.getName());
         command.addAll(List.of(args));
         try {
-            Process child = new ProcessBuilder(command).inheritIO().start();
+            Process child = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                    .start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (child.isAlive()) child.destroy();
             }));
-            return child.waitFor();
+            Thread errors = Thread.ofPlatform().daemon().start(() -> forwardErrors(child.getErrorStream()));
+            int code = child.waitFor();
+            errors.join();
+            return code;
         } catch (Exception e) {
             System.err.println("refiner: cannot restart java with --add-modules " + VECTOR_MODULE + ": " + e.getMessage());
             return 1;

@@ -21,9 +21,9 @@ final class Cli {
     /** What one run printed, and its exit code. */
     record Result(int code, String out, String err) {
 
-        /** The lines of stderr, without the JVM's own note about incubator modules. */
+        /** The lines of stderr. */
         List<String> errLines() {
-            return err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).toList();
+            return err.lines().toList();
         }
 
         @Override
