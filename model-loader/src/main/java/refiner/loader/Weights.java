@@ -1,5 +1,6 @@
 package refiner.loader;
 
+import java.util.Map;
 import java.util.Set;
 import refiner.loader.safetensors.TensorInfo;
 
@@ -30,5 +31,27 @@ public interface Weights extends AutoCloseable {
     /** Releases what backs the tensors; a set held wholly in memory has nothing to release. */
     @Override
     default void close() {
+    }
+
+    /** A set held in memory: the tensors of {@code tensors} (read through, not copied), named {@code source} in errors. */
+    static Weights of(String source, Map<String, TensorInfo> tensors) {
+        return new Weights() {
+            @Override
+            public Set<String> names() {
+                return tensors.keySet();
+            }
+
+            @Override
+            public TensorInfo get(String name) {
+                TensorInfo t = tensors.get(name);
+                if (t == null) throw new IllegalArgumentException(source + ": no tensor named '" + name + "'");
+                return t;
+            }
+
+            @Override
+            public String source() {
+                return source;
+            }
+        };
     }
 }

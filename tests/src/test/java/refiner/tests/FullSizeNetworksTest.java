@@ -12,6 +12,7 @@ import refiner.engine.model.ClipTextModel;
 import refiner.engine.model.Posterior;
 import refiner.engine.model.UNet2DConditionModel;
 import refiner.engine.tensor.Tensor;
+import refiner.loader.Weights;
 
 /**
  * The networks built from the real full-size refiner configs bind exactly the key names and shapes
@@ -27,7 +28,7 @@ class FullSizeNetworksTest {
         return JSON.readTree(Golden.model("fullsize-manifest").resolve(component + "_parameters.json").toFile());
     }
 
-    private static ManifestWeights weights(String component, JsonNode manifest) {
+    private static Weights weights(String component, JsonNode manifest) {
         return ManifestWeights.of(component, manifest.get("state_dict"));
     }
 

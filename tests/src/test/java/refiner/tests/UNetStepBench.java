@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import refiner.engine.backend.cuda.CudaBackend;
@@ -108,23 +107,6 @@ public final class UNetStepBench {
         });
         Map<String, TensorInfo> map = new LinkedHashMap<>();
         for (TensorInfo t : infos) map.put(t.name(), t);
-        return new Weights() {
-            @Override
-            public Set<String> names() {
-                return map.keySet();
-            }
-
-            @Override
-            public TensorInfo get(String name) {
-                TensorInfo t = map.get(name);
-                if (t == null) throw new IllegalArgumentException("synthetic full-size UNet: no tensor named '" + name + "'");
-                return t;
-            }
-
-            @Override
-            public String source() {
-                return "synthetic full-size UNet";
-            }
-        };
+        return Weights.of("synthetic full-size UNet", map);
     }
 }

@@ -9,6 +9,7 @@ import refiner.loader.safetensors.TensorInfo;
 /** In-memory {@link Weights} for layer tests, named "test.safetensors". */
 final class MapWeights implements Weights {
     private final Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+    private final Weights view = Weights.of("test.safetensors", tensors);
 
     MapWeights put(TensorInfo t) {
         tensors.put(t.name(), t);
@@ -17,18 +18,16 @@ final class MapWeights implements Weights {
 
     @Override
     public Set<String> names() {
-        return tensors.keySet();
+        return view.names();
     }
 
     @Override
     public TensorInfo get(String name) {
-        TensorInfo t = tensors.get(name);
-        if (t == null) throw new IllegalArgumentException(source() + ": no tensor named '" + name + "'");
-        return t;
+        return view.get(name);
     }
 
     @Override
     public String source() {
-        return "test.safetensors";
+        return view.source();
     }
 }
