@@ -1,10 +1,11 @@
 package refiner.engine.backend.cpu;
 
+import java.util.Arrays;
 import refiner.engine.tensor.Tensor;
 
 /**
- * Packs strips of a row-major [rows, K] matrix (an activation, or a weight widened on the fly) as
- * the A side of a product, or, read as its transpose, as the B side of x * W^T.
+ * Copies strips of a row-major [rows, K] matrix (an activation, or a weight widened on the fly):
+ * row by row as the A side of a product, or transposed as the B side of x * W^T.
  */
 final class RowPacker implements Gemm.Packer {
     private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[Gemm.KC]);
@@ -20,6 +21,15 @@ final class RowPacker implements Gemm.Packer {
         this.array = HostTensors.array(t);
         this.offset = offset;
         this.k = k;
+    }
+
+    /**
+     * Writes rows {@code [from, from + count)} for k in {@code [k0, k0 + kc)} to
+     * {@code dst[off + i * kc + k]}, and zeros for rows {@code count <= i < width}.
+     */
+    void rows(float[] dst, int off, int from, int count, int width, int k0, int kc) {
+        for (int i = 0; i < count; i++) HostTensors.read(t, offset + (long) (from + i) * k + k0, dst, off + i * kc, kc);
+        Arrays.fill(dst, off + count * kc, off + width * kc, 0f);
     }
 
     @Override
