@@ -128,26 +128,17 @@ final class Attention {
     }
 
     /**
-     * p[o + j] = exp(p[o + j] - m) for j < limit and 0 up to KEYS; returns their sum. Arguments
-     * below -80 give 0, so no denormal is produced.
+     * p[o + j] = exp(p[o + j] - m) for j < limit and 0 up to KEYS; returns their sum, in a fixed
+     * order. Arguments below -80 give e^-80 (at most 1.8e-35 each beside the row's maximum, 1), so
+     * no denormal is produced.
      */
     private static float exponentiate(float[] p, int o, int limit, float m) {
-        FloatVector acc = FloatVector.zero(S);
         int c = 0;
-        for (int bound = S.loopBound(limit); c < bound; c += L) {
-            FloatVector diff = FloatVector.fromArray(S, p, o + c).sub(m);
-            FloatVector w = VectorMath.exp(diff.max(-80f)).blend(0f, diff.lt(-80f));
-            w.intoArray(p, o + c);
-            acc = acc.add(w);
-        }
-        float total = VectorMath.sum(acc);
-        for (; c < limit; c++) {
-            float diff = p[o + c] - m;
-            p[o + c] = diff < -80f ? 0f : VectorMath.exp(diff);
-            total += p[o + c];
-        }
-        for (; c < KEYS; c++) p[o + c] = 0f;
-        return total;
+        for (int bound = S.loopBound(limit); c < bound; c += L) FloatVector.fromArray(S, p, o + c).sub(m).max(-80f).intoArray(p, o + c);
+        for (; c < limit; c++) p[o + c] = Math.max(p[o + c] - m, -80f);
+        VectorMath.exp(p, o, limit);
+        Arrays.fill(p, o + limit, o + KEYS, 0f);
+        return VectorMath.sum(p, o, limit);
     }
 
     /** p[r, j] = q_r . k_(j0 + j) for the four query rows and one chunk of keys. */

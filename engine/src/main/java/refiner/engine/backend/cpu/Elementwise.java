@@ -14,58 +14,23 @@ final class Elementwise {
     private Elementwise() {
     }
 
-    /** Each activation has its own loop: a vector passed through a shared call site would be boxed. */
     static void activation(WorkerPool pool, float[] x, float[] y, int n, Activation a) {
-        switch (a) {
-            case GELU -> pool.range(n, GRAIN, (from, to) -> {
-                int i = from;
-                for (int bound = from + S.loopBound(to - from); i < bound; i += L) VectorMath.gelu(FloatVector.fromArray(S, x, i)).intoArray(y, i);
-                if (i < to) {
-                    VectorMask<Float> m = S.indexInRange(i, to);
-                    VectorMath.gelu(FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
-                }
-            });
-            case QUICK_GELU -> pool.range(n, GRAIN, (from, to) -> {
-                int i = from;
-                for (int bound = from + S.loopBound(to - from); i < bound; i += L) quickGelu(FloatVector.fromArray(S, x, i)).intoArray(y, i);
-                if (i < to) {
-                    VectorMask<Float> m = S.indexInRange(i, to);
-                    quickGelu(FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
-                }
-            });
-            case SILU -> pool.range(n, GRAIN, (from, to) -> {
-                int i = from;
-                for (int bound = from + S.loopBound(to - from); i < bound; i += L) silu(FloatVector.fromArray(S, x, i)).intoArray(y, i);
-                if (i < to) {
-                    VectorMask<Float> m = S.indexInRange(i, to);
-                    silu(FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
-                }
-            });
-        }
-    }
-
-    private static FloatVector quickGelu(FloatVector v) {
-        return v.mul(VectorMath.sigmoid(v.mul(1.702f)));
-    }
-
-    private static FloatVector silu(FloatVector v) {
-        return v.mul(VectorMath.sigmoid(v));
+        pool.range(n, GRAIN, (from, to) -> {
+            switch (a) {
+                case GELU -> VectorMath.gelu(x, from, y, from, to - from);
+                case QUICK_GELU -> VectorMath.sigmoidTimes(x, from, y, from, to - from, 1.702f);
+                case SILU -> VectorMath.sigmoidTimes(x, from, y, from, to - from, 1f);
+            }
+        });
     }
 
     /** y[r, i] = x[r, i] * gelu(x[r, f + i]) for rows of 2f inputs. */
     static void geglu(WorkerPool pool, float[] x, float[] y, int rows, int f) {
         pool.range(rows, Math.max(1, GRAIN / f), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                int xo = r * 2 * f, yo = r * f, i = 0;
-                for (int bound = S.loopBound(f); i < bound; i += L) {
-                    FloatVector h = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, x, xo + f + i);
-                    h.mul(VectorMath.gelu(g)).intoArray(y, yo + i);
-                }
-                if (i < f) {
-                    VectorMask<Float> m = S.indexInRange(i, f);
-                    FloatVector h = FloatVector.fromArray(S, x, xo + i, m), g = FloatVector.fromArray(S, x, xo + f + i, m);
-                    h.mul(VectorMath.gelu(g)).intoArray(y, yo + i, m);
-                }
+                int xo = r * 2 * f, yo = r * f;
+                VectorMath.gelu(x, xo + f, y, yo, f);
+                VectorMath.multiply(x, xo, y, yo, f);
             }
         });
     }

@@ -19,14 +19,7 @@ final class Norms {
     /** Sum of x[o, o + n). */
     private static double sum(float[] x, int o, int n) {
         double total = 0;
-        for (int b = 0; b < n; b += BLOCK) {
-            int end = Math.min(n, b + BLOCK);
-            FloatVector acc = FloatVector.zero(S);
-            int i = b;
-            for (int bound = b + S.loopBound(end - b); i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, o + i));
-            if (i < end) acc = acc.add(FloatVector.fromArray(S, x, o + i, S.indexInRange(i, end)));
-            total += VectorMath.sum(acc);
-        }
+        for (int b = 0; b < n; b += BLOCK) total += VectorMath.sum(x, o + b, Math.min(BLOCK, n - b));
         return total;
     }
 
@@ -54,20 +47,12 @@ final class Norms {
     /** y = x * a + s (then SiLU) over x[o, o + n). */
     private static void affine(float[] x, float[] y, int o, int n, float a, float s, boolean silu) {
         int i = 0;
-        if (silu) {
-            for (int bound = S.loopBound(n); i < bound; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, o + i).fma(a, s);
-                v.mul(VectorMath.sigmoid(v)).intoArray(y, o + i);
-            }
-        } else {
-            for (int bound = S.loopBound(n); i < bound; i += L) FloatVector.fromArray(S, x, o + i).fma(a, s).intoArray(y, o + i);
-        }
+        for (int bound = S.loopBound(n); i < bound; i += L) FloatVector.fromArray(S, x, o + i).fma(a, s).intoArray(y, o + i);
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector v = FloatVector.fromArray(S, x, o + i, m).fma(a, s);
-            if (silu) v = v.mul(VectorMath.sigmoid(v));
-            v.intoArray(y, o + i, m);
+            FloatVector.fromArray(S, x, o + i, m).fma(a, s).intoArray(y, o + i, m);
         }
+        if (silu) VectorMath.sigmoidTimes(y, o, y, o, n, 1f);
     }
 
     static void groupNorm(WorkerPool pool, float[] x, float[] y, int batch, int channels, int spatial, int groups,

@@ -1,14 +1,21 @@
 package refiner.engine.backend.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Lane-wise special functions accurate to a few float ulps: exp, erf, the normal CDF (for exact
- * GELU) and the logistic sigmoid. erf is z P(z^2) below 1 and 1 - exp(-z^2) Q(1 / (1 + z/2))
- * above, with P and Q least-squares fits of relative error below 6e-8 on [0, 1] and [1, 9].
+ * Special functions over float arrays, accurate to a few float ulps: exp, the normal CDF (for
+ * exact GELU) and x times the logistic sigmoid (SiLU, quick GELU). The CDF is (1 + erf(x / sqrt 2)) / 2
+ * with erf = z P(z^2) below 1 and 1 - exp(-z^2) Q(1 / (1 + z/2)) above, P and Q least-squares fits
+ * of relative error below 6e-8 on [0, 1] and [1, 9].
+ *
+ * <p>Every function works in bulk, in passes over a chunk, each pass one small loop that calls no
+ * method of its own with a vector. A vector handed to a method the JIT did not inline is boxed,
+ * ten times slower than the arithmetic, and a helper that grew hot on its own before its caller
+ * was compiled is often left out of line; so the vector code of each pass is written in the loop.
  *
  * <p>Everything here is built from IEEE-exact lane operations (add, multiply, fma, compare,
  * conversions), never from {@code VectorOperators.EXP} or {@code reduceLanes(ADD)}: those give
@@ -17,6 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMath {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Elements per chunk of the bulk functions; a multiple of the vector length. */
+    private static final int CHUNK = 256;
 
     private static final float[] P = {
         1.1283791065216064f, -0.37612318992614746f, 0.11280130594968796f, -0.02670994959771633f,
@@ -25,7 +35,6 @@ final class VectorMath {
         -6.037746061338112e-06f, 0.282243549823761f, 0.2805635631084442f, 0.25526100397109985f,
         0.1505638062953949f, 0.12052004039287567f, 0.006302656140178442f, -0.1721145659685135f,
         0.07708252221345901f};
-    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
     private static final float SQRT_HALF = 0.70710678118654752f;
 
     /** exp: x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 in two parts), e^r by a degree-7 polynomial. */
@@ -40,67 +49,34 @@ final class VectorMath {
     private VectorMath() {
     }
 
-    private static FloatVector poly(float[] c, FloatVector u) {
-        FloatVector r = FloatVector.broadcast(S, c[c.length - 1]);
-        for (int i = c.length - 2; i >= 0; i--) r = r.fma(u, FloatVector.broadcast(S, c[i]));
-        return r;
-    }
-
     /**
-     * erfc(z) = exp(-z^2) Q(1 / (1 + z/2)) for 1 <= z <= 9, given z and z^2 as the float sum
-     * {@code hi + lo} (so the exponent carries no rounding error of its own).
+     * a[o + i] = e^a[o + i] for i < n, within 2 ulps; arguments below about -87.3 give e^-87.3,
+     * just above the smallest normal float (never a denormal), arguments above about 88.4 infinity.
      */
-    private static FloatVector tail(FloatVector z, FloatVector hi, FloatVector lo) {
-        FloatVector t = ONE.div(z.fma(0.5f, 1f));
-        return exp(hi.neg()).mul(lo.neg().add(1f)).mul(poly(Q, t));
+    static void exp(float[] a, int o, int n) {
+        int full = n / L * L;
+        expPass(a, o, full);
+        if (full < n) {
+            float[] t = Arrays.copyOfRange(a, o + full, o + full + L);
+            expPass(t, 0, L);
+            System.arraycopy(t, 0, a, o + full, n - full);
+        }
     }
 
-    /** erf(x). */
-    static FloatVector erf(FloatVector x) {
-        FloatVector a = x.abs(), ac = a.min(9f);
-        FloatVector hi = ac.mul(ac), lo = ac.fma(ac, hi.neg());
-        FloatVector small = a.mul(poly(P, a.mul(a)));
-        FloatVector large = tail(ac, hi, lo).neg().add(1f);
-        FloatVector r = large.blend(small, a.lt(1f));
-        return r.blend(r.neg(), x.lt(0f));
-    }
-
-    /** The standard normal CDF: (1 + erf(x / sqrt 2)) / 2, accurate in relative terms for x < 0 too. */
-    static FloatVector phi(FloatVector x) {
-        FloatVector a = x.abs().min(9f / SQRT_HALF);
-        FloatVector z = a.mul(SQRT_HALF);
-        FloatVector sq = a.mul(a), hi = sq.mul(0.5f), lo = a.fma(a, sq.neg()).mul(0.5f);
-        FloatVector erfc = tail(z, hi, lo).blend(z.mul(poly(P, z.mul(z))).neg().add(1f), z.lt(1f));
-        FloatVector half = erfc.mul(0.5f);
-        return half.neg().add(1f).blend(half, x.lt(0f));
-    }
-
-    /** Exact GELU: x * phi(x). */
-    static FloatVector gelu(FloatVector x) {
-        return x.mul(phi(x));
-    }
-
-    /** 1 / (1 + exp(-x)), with exp's argument kept above -80 so no denormal appears. */
-    static FloatVector sigmoid(FloatVector x) {
-        FloatVector e = exp(x.neg().max(-80f));
-        return ONE.div(e.add(1f));
-    }
-
-    /**
-     * e^x within 2 ulps; arguments below about -87.3 give e^-87.3, just above the smallest normal
-     * float (never a denormal), arguments above about 88.4 infinity.
-     */
-    static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
-        IntVector k = (IntVector) c.fma(LOG2E, 128.5f).convert(VectorOperators.F2I, 0);    // n + 128 = floor(x log2 e + 0.5) + 128
-        FloatVector n = ((FloatVector) k.convert(VectorOperators.I2F, 0)).sub(128f);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), c);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector y = FloatVector.broadcast(S, E[E.length - 1]);
-        for (int i = E.length - 2; i >= 0; i--) y = y.fma(r, FloatVector.broadcast(S, E[i]));
-        y = y.fma(r.mul(r), r).add(1f);
-        FloatVector scale = k.sub(1).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();  // 2^n
-        return y.mul(scale).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_MAX));
+    private static void expPass(float[] a, int o, int n) {
+        for (int i = 0; i < n; i += L) {
+            FloatVector x = FloatVector.fromArray(S, a, o + i);
+            FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+            IntVector k = (IntVector) c.fma(LOG2E, 128.5f).convert(VectorOperators.F2I, 0);    // n + 128 = floor(x log2 e + 0.5) + 128
+            FloatVector m = ((FloatVector) k.convert(VectorOperators.I2F, 0)).sub(128f);
+            FloatVector r = m.fma(FloatVector.broadcast(S, -LN2_HI), c);
+            r = m.fma(FloatVector.broadcast(S, -LN2_LO), r);
+            FloatVector y = FloatVector.broadcast(S, E[E.length - 1]);
+            for (int j = E.length - 2; j >= 0; j--) y = y.fma(r, FloatVector.broadcast(S, E[j]));
+            y = y.fma(r.mul(r), r).add(1f);
+            FloatVector scale = k.sub(1).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();  // 2^n
+            y.mul(scale).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_MAX)).intoArray(a, o + i);
+        }
     }
 
     /** e^x for one value, with exactly the operations of the vector version. */
@@ -117,6 +93,72 @@ final class VectorMath {
         return x > EXP_MAX ? Float.POSITIVE_INFINITY : result;
     }
 
+    /**
+     * y[yo + i] = Phi(x[xo + i]) for i < n, the standard normal CDF, accurate in relative terms
+     * for x < 0 too; y may be x.
+     */
+    static void phi(float[] x, int xo, float[] y, int yo, int n) {
+        float[] v = new float[CHUNK], t = new float[CHUNK];
+        for (int c = 0; c < n; c += CHUNK) {
+            int m = load(x, xo + c, n - c, v);
+            phi(v, t, m);
+            System.arraycopy(t, 0, y, yo + c, Math.min(CHUNK, n - c));
+        }
+    }
+
+    /** Exact GELU, y = x Phi(x), in bulk; y may be x. */
+    static void gelu(float[] x, int xo, float[] y, int yo, int n) {
+        float[] v = new float[CHUNK], t = new float[CHUNK];
+        for (int c = 0; c < n; c += CHUNK) {
+            int m = load(x, xo + c, n - c, v);
+            phi(v, t, m);
+            for (int i = 0; i < m; i += L) FloatVector.fromArray(S, v, i).mul(FloatVector.fromArray(S, t, i)).intoArray(t, i);
+            System.arraycopy(t, 0, y, yo + c, Math.min(CHUNK, n - c));
+        }
+    }
+
+    /**
+     * y = x sigmoid(s x) in bulk (SiLU for s = 1, quick GELU for s = 1.702), the logistic
+     * 1 / (1 + exp(-s x)) with exp's argument kept above -80 so no denormal appears; y may be x.
+     */
+    static void sigmoidTimes(float[] x, int xo, float[] y, int yo, int n, float s) {
+        float[] v = new float[CHUNK], t = new float[CHUNK];
+        for (int c = 0; c < n; c += CHUNK) {
+            int m = load(x, xo + c, n - c, v);
+            for (int i = 0; i < m; i += L) FloatVector.fromArray(S, v, i).mul(s).neg().max(-80f).intoArray(t, i);
+            expPass(t, 0, m);
+            for (int i = 0; i < m; i += L) {
+                FloatVector.fromArray(S, v, i).mul(FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, t, i).add(1f))).intoArray(t, i);
+            }
+            System.arraycopy(t, 0, y, yo + c, Math.min(CHUNK, n - c));
+        }
+    }
+
+    /** y[yo + i] *= x[xo + i] for i < n. */
+    static void multiply(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] *= x[xo + i];
+    }
+
+    /**
+     * The sum of a[o, o + n): lane-wise over whole vectors, then the lanes first to last, then the
+     * rest in order; the same bits however the code was compiled.
+     */
+    static float sum(float[] a, int o, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, a, o + i));
+        float[] lanes = new float[L];
+        acc.intoArray(lanes, 0);
+        float total = 0f;
+        for (float v : lanes) total += v;
+        for (; i < n; i++) total += a[o + i];
+        return total;
+    }
+
     /** The sum of the lanes of {@code v}, first to last: the same bits however the code was compiled. */
     static float sum(FloatVector v) {
         float total = 0f;
@@ -124,8 +166,36 @@ final class VectorMath {
         return total;
     }
 
-    /** erf of one value, through the vector code (for tests and scalar callers). */
-    static float erf(float x) {
-        return erf(FloatVector.broadcast(S, x)).lane(0);
+    /**
+     * Copies up to one chunk of x from {@code from} ({@code left} elements remain) into v, padded
+     * with zeros to whole vectors; returns the padded length.
+     */
+    private static int load(float[] x, int from, int left, float[] v) {
+        int m = Math.min(CHUNK, left), padded = (m + L - 1) / L * L;
+        System.arraycopy(x, from, v, 0, m);
+        Arrays.fill(v, m, padded, 0f);
+        return padded;
+    }
+
+    /** t = Phi(v) over m values (whole vectors), in three passes. */
+    private static void phi(float[] v, float[] t, int m) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector a = FloatVector.fromArray(S, v, i).abs().min(9f / SQRT_HALF);
+            a.mul(a).mul(0.5f).neg().intoArray(t, i);                                         // -z^2, rounded
+        }
+        expPass(t, 0, m);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(S, v, i);
+            FloatVector a = x.abs().min(9f / SQRT_HALF), z = a.mul(SQRT_HALF);
+            FloatVector lo = a.fma(a, a.mul(a).neg()).mul(0.5f);                               // z^2's rounding error
+            FloatVector u = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+            FloatVector q = FloatVector.broadcast(S, Q[Q.length - 1]);
+            for (int j = Q.length - 2; j >= 0; j--) q = q.fma(u, FloatVector.broadcast(S, Q[j]));
+            FloatVector tail = FloatVector.fromArray(S, t, i).mul(lo.neg().add(1f)).mul(q);   // erfc(z), z >= 1
+            FloatVector zz = z.mul(z), p = FloatVector.broadcast(S, P[P.length - 1]);
+            for (int j = P.length - 2; j >= 0; j--) p = p.fma(zz, FloatVector.broadcast(S, P[j]));
+            FloatVector half = tail.blend(z.mul(p).neg().add(1f), z.lt(1f)).mul(0.5f);        // erfc(z) / 2
+            half.neg().add(1f).blend(half, x.lt(0f)).intoArray(t, i);
+        }
     }
 }
