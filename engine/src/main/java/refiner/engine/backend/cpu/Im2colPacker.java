@@ -1,11 +1,22 @@
 package refiner.engine.backend.cpu;
 
+import static refiner.engine.backend.cpu.VectorMath.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
 /**
  * The B side of a convolution as a product: B[(c, ky, kx), (b, oy, ox)] = x[b, c, oy*s - p + ky, ox*s - p + kx]
  * (zero outside the image), gathered strip by strip from x[B, C, H, W] while packing; column j is
  * output pixel j % (OH * OW) of image j / (OH * OW), counted from the image at {@code base}.
+ *
+ * <p>A strip's columns are first cut into runs along output rows, once per strip; then each k
+ * (channel, ky, kx, stepped without division) copies every run. With stride 1 a run is a
+ * contiguous piece of an input row, copied a vector at a time with the padding's lanes masked.
  */
 final class Im2colPacker implements Gemm.Packer {
+    private static final int L = S.length();
+
     private final float[] x;
     private final int base, c, h, w, ks, stride, pad, ow, pixels;
 
@@ -24,33 +35,56 @@ final class Im2colPacker implements Gemm.Packer {
 
     @Override
     public void pack(float[] dst, int off, int from, int count, int width, int k0, int kc) {
-        int kk2 = ks * ks;
+        // runs along output rows: first column in the strip, length, image plane offset, oy, ox
+        int[] at = new int[count], len = new int[count], image = new int[count], oys = new int[count], oxs = new int[count];
+        int runs = 0;
+        for (int i = 0; i < count; runs++) {
+            int col = from + i, p = col % pixels, ox = p % ow;
+            at[runs] = i;
+            len[runs] = Math.min(count - i, ow - ox);
+            image[runs] = base + col / pixels * c * h * w;
+            oys[runs] = p / ow;
+            oxs[runs] = ox;
+            i += len[runs];
+        }
+        int kk2 = ks * ks, channel = k0 / kk2, ky = k0 % kk2 / ks, kx = k0 % ks;
         for (int kk = 0; kk < kc; kk++) {
-            int kIndex = k0 + kk, channel = kIndex / kk2, ky = kIndex % kk2 / ks, kx = kIndex % ks;
-            int d = off + kk * width;
-            for (int i = 0; i < count; ) {
-                int col = from + i, image = col / pixels, p = col % pixels, oy = p / ow, ox = p % ow;
-                int plane = base + (image * c + channel) * h * w;
-                int run = Math.min(count - i, ow - ox);
-                int iy = oy * stride - pad + ky;
+            int d = off + kk * width, plane = channel * h * w;
+            for (int r = 0; r < runs; r++) {
+                int iy = oys[r] * stride - pad + ky, n = len[r], di = d + at[r];
                 if (iy < 0 || iy >= h) {
-                    for (int t = 0; t < run; t++) dst[d + i + t] = 0f;
+                    for (int t = 0; t < n; t++) dst[di + t] = 0f;
                 } else if (stride == 1) {
-                    int ix0 = ox - pad + kx, row = plane + iy * w;
-                    int lo = Math.clamp(-ix0, 0, run), hi = Math.clamp(w - ix0, lo, run);
-                    for (int t = 0; t < lo; t++) dst[d + i + t] = 0f;
-                    System.arraycopy(x, row + ix0 + lo, dst, d + i + lo, hi - lo);
-                    for (int t = hi; t < run; t++) dst[d + i + t] = 0f;
+                    copyRow(dst, di, image[r] + plane + iy * w, oxs[r] - pad + kx, n);
                 } else {
-                    int row = plane + iy * w;
-                    for (int t = 0; t < run; t++) {
-                        int ix = (ox + t) * stride - pad + kx;
-                        dst[d + i + t] = ix >= 0 && ix < w ? x[row + ix] : 0f;
+                    int row = image[r] + plane + iy * w;
+                    for (int t = 0; t < n; t++) {
+                        int ix = (oxs[r] + t) * stride - pad + kx;
+                        dst[di + t] = ix >= 0 && ix < w ? x[row + ix] : 0f;
                     }
                 }
-                i += run;
             }
             for (int i = count; i < width; i++) dst[d + i] = 0f;
+            if (++kx == ks) {
+                kx = 0;
+                if (++ky == ks) {
+                    ky = 0;
+                    channel++;
+                }
+            }
         }
+    }
+
+    /** dst[di + t] = row[ix0 + t] for t < n, zero where ix0 + t falls outside [0, w). */
+    private void copyRow(float[] dst, int di, int row, int ix0, int n) {
+        int lo = Math.clamp(-ix0, 0, n), hi = Math.clamp(w - ix0, lo, n);
+        for (int t = 0; t < lo; t++) dst[di + t] = 0f;
+        int t = lo;
+        for (; t + L <= hi; t += L) FloatVector.fromArray(S, x, row + ix0 + t).intoArray(dst, di + t);
+        if (t < hi) {
+            VectorMask<Float> m = S.indexInRange(0, hi - t);
+            FloatVector.fromArray(S, x, row + ix0 + t, m).intoArray(dst, di + t, m);
+        }
+        for (t = hi; t < n; t++) dst[di + t] = 0f;
     }
 }
