@@ -180,7 +180,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + ", " + heads + " heads");
         }
         Tensor y = allocate(b, lq, e);
-        int scratch = Attention.scratchSize(b, lk, e);
+        int scratch = Attention.scratchSize(b, lk, heads, e / heads);
         try (Tensor kt = allocate(scratch); Tensor vh = allocate(scratch)) {
             attention.run(pool, data(q), data(k), data(v), data(y), data(kt), data(vh), b, lq, lk, heads, e / heads, causal);
         }
