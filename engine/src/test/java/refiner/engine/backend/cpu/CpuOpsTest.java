@@ -77,7 +77,7 @@ class CpuOpsTest {
     @CsvSource({
         "1, 1, 1, F16, true", "3, 17, 5, F16, false", "14, 33, 50, F32, true", "64, 100, 48, BF16, true",
         "130, 300, 97, F16, true", "97, 768, 40, F16, false", "5, 1000, 33, ACT, true", "200, 257, 129, F32, false",
-        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true"})
+        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true", "300, 70, 45, F16, true", "530, 129, 70, ACT, false"})
     void linear(int m, int k, int n, String dtype, boolean bias) {
         Pair x = act(1, m, k);
         Pair w = param(dtype, 1 / Math.sqrt(k), n, k);
@@ -94,7 +94,7 @@ class CpuOpsTest {
         "2, 16, 8, 8, 20, 1, 1, 0, F16", "1, 5, 6, 6, 7, 3, 1, 0, BF16", "2, 40, 10, 12, 33, 3, 1, 1, F16",
         "1, 4, 16, 16, 48, 3, 2, 1, F16", "1, 70, 3, 3, 17, 1, 1, 0, ACT", "2, 33, 13, 11, 65, 3, 1, 1, F16",
         "1, 3, 40, 30, 5, 3, 1, 1, F16", "2, 20, 36, 35, 30, 3, 2, 1, F16", "3, 10, 16, 8, 40, 3, 1, 1, F16",
-        "2, 300, 8, 8, 30, 3, 1, 1, BF16"})
+        "2, 300, 8, 8, 30, 3, 1, 1, BF16", "1, 8, 12, 12, 270, 3, 1, 1, F16", "2, 5, 9, 7, 300, 3, 2, 1, F16"})
     void conv2d(int b, int c, int h, int w, int o, int k, int stride, int pad, String dtype) {
         Pair x = act(1, b, c, h, w);
         Pair wt = param(dtype, 1 / Math.sqrt(c * k * k), o, c, k, k);
