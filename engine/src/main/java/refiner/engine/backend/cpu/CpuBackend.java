@@ -293,6 +293,17 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
+        HostTensors.check(this, x, "pad2d x");
+        HostTensors.rank("pad2d", x, 4);
+        if (top < 0 || bottom < 0 || left < 0 || right < 0) throw new IllegalArgumentException("pad2d: negative padding");
+        int h = x.dim(2), w = x.dim(3);
+        Tensor y = allocate(x.dim(0), x.dim(1), h + top + bottom, w + left + right);
+        Layout.pad(pool, data(x), data(y), x.dim(0) * x.dim(1), h, w, top, bottom, left, right);
+        return y;
+    }
+
+    @Override
     public Tensor upsampleNearest2x(Tensor x) {
         HostTensors.check(this, x, "upsampleNearest2x x");
         HostTensors.rank("upsampleNearest2x", x, 4);

@@ -1,6 +1,8 @@
 package refiner.engine.backend.cpu;
 
-/** Copies that rearrange activations: concatenation, slicing, token/image transposes, upsampling. */
+import java.util.Arrays;
+
+/** Copies that rearrange activations: concatenation, slicing, token/image transposes, upsampling, padding. */
 final class Layout {
     private static final int TILE = 32;
 
@@ -51,6 +53,23 @@ final class Layout {
                     y[dst + 2 * i + 1] = v;
                 }
                 System.arraycopy(y, dst, y, dst + 2 * w, 2 * w);
+            }
+        });
+    }
+
+    /** Zero padding of {@code planes} planes of h x w by the given rows and columns on each side, in one pass. */
+    static void pad(WorkerPool pool, float[] x, float[] y, int planes, int h, int w, int top, int bottom, int left, int right) {
+        int ow = left + w + right, oh = top + h + bottom;
+        pool.range(planes * oh, Math.max(1, 4096 / ow), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int plane = r / oh, iy = r % oh - top, dst = r * ow;
+                if (iy < 0 || iy >= h) {
+                    Arrays.fill(y, dst, dst + ow, 0f);
+                    continue;
+                }
+                Arrays.fill(y, dst, dst + left, 0f);
+                System.arraycopy(x, (plane * h + iy) * w, y, dst + left, w);
+                Arrays.fill(y, dst + left + w, dst + ow, 0f);
             }
         });
     }
