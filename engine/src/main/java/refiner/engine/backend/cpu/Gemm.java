@@ -6,11 +6,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Blocked, packed single-precision matrix product C[M, N] = A[M, K] B[K, N] (+ row or column bias)
- * in the manner of the Goto scheme: a K x NC panel of B is packed once and shared by all threads;
- * each thread takes MC-row blocks of A and, KC at a time, runs an MR x NR register-tiled kernel
- * over them. A is read as rows (in place, or copied and widened a strip at a time by a
- * {@link RowPacker}); B comes from a {@link Packer}, which widens weights or gathers image patches
- * while packing, so neither side is ever materialised in fp32 whole.
+ * in the manner of the Goto scheme: B is packed in KC x NR strips, and MC-row blocks of A run an
+ * MR x NR register-tiled kernel over them, KC at a time; the threads share a packed panel of B or
+ * split the columns, by the product's shape (see {@link #multiply}). A is read as rows (in place,
+ * or copied and widened a strip at a time by a {@link RowPacker}); B comes from a {@link Packer},
+ * which widens weights or gathers image patches while packing, so neither side is ever
+ * materialised in fp32 whole.
  */
 final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
