@@ -1,10 +1,17 @@
 package refiner.engine.backend.cpu;
 
+import static refiner.engine.backend.cpu.VectorMath.S;
+
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /** Copies that rearrange activations: concatenation, slicing, token/image transposes, upsampling, padding. */
 final class Layout {
     private static final int TILE = 32;
+    private static final int L = S.length();
+    /** Lanes 0, 0, 1, 1, ... and L/2, L/2, L/2 + 1, ...: a vector's lower and upper halves, each lane twice. */
+    private static final VectorShuffle<Float> LOWER_TWICE = VectorShuffle.fromOp(S, l -> l / 2), UPPER_TWICE = VectorShuffle.fromOp(S, l -> (l + L) / 2);
 
     private Layout() {
     }
@@ -42,12 +49,20 @@ final class Layout {
         });
     }
 
-    /** Nearest 2x upsampling of {@code planes} planes of h x w. */
+    /**
+     * Nearest 2x upsampling of {@code planes} planes of h x w: each input row is doubled a vector
+     * at a time (every lane twice, by two fixed permutations) and the doubled row copied below it.
+     */
     static void upsample2x(WorkerPool pool, float[] x, float[] y, int planes, int h, int w) {
         pool.range(planes * h, Math.max(1, 4096 / Math.max(1, w)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                int src = r * w, dst = 2 * r * 2 * w;
-                for (int i = 0; i < w; i++) {
+                int src = r * w, dst = 2 * r * 2 * w, i = 0;
+                for (int bound = S.loopBound(w); i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, src + i);
+                    v.rearrange(LOWER_TWICE).intoArray(y, dst + 2 * i);
+                    v.rearrange(UPPER_TWICE).intoArray(y, dst + 2 * i + L);
+                }
+                for (; i < w; i++) {
                     float v = x[src + i];
                     y[dst + 2 * i] = v;
                     y[dst + 2 * i + 1] = v;
