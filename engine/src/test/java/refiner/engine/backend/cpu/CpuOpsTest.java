@@ -174,11 +174,13 @@ class CpuOpsTest {
         Pair tok = act(1, 2, 35, 3);
         check("toImage", (be, t) -> be.toImage(t[0], 5, 7), tok);
         check("upsample", (be, t) -> be.upsampleNearest2x(t[0]), a);
+        Pair wide = act(1, 1, 2, 3, 37);
+        check("upsample wide rows", (be, t) -> be.upsampleNearest2x(t[0]), wide);
         check("pad2d", (be, t) -> be.pad2d(t[0], 0, 1, 0, 1), a);
         check("pad2d all sides", (be, t) -> be.pad2d(t[0], 2, 1, 3, 0), a);
         Pair table = weight(DType.F16, 1, 50, 9);
         check("embedding", (be, t) -> be.embedding(t[0], new int[] {3, 0, 49, 3}), table);
-        for (Pair p : new Pair[] {a, b, c, d, e, tok}) p.assertUnchanged();
+        for (Pair p : new Pair[] {a, b, c, d, e, tok, wide}) p.assertUnchanged();
     }
 
     private void check(String what, BiFunction<Backend, Tensor[], Tensor> op, Pair... in) {
