@@ -174,7 +174,7 @@ final class Gemm {
      * Every index is the loop counter plus an invariant, so the JIT hoists the bounds checks out
      * of the loop (with a loop-varying stride it keeps one check per load, about 30 % slower).
      */
-    private static void tile(int kc, float[] a, int ao, int ar, float[] b, int bo, float[] c, int co, int ldc,
+    static void tile(int kc, float[] a, int ao, int ar, float[] b, int bo, float[] c, int co, int ldc,
                              boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
         if (first) {
