@@ -106,15 +106,10 @@ final class VectorMath {
         }
     }
 
-    /** Exact GELU, y = x Phi(x), in bulk; y may be x. */
+    /** Exact GELU, y = x Phi(x), in bulk; y must not overlap x. */
     static void gelu(float[] x, int xo, float[] y, int yo, int n) {
-        float[] v = new float[CHUNK], t = new float[CHUNK];
-        for (int c = 0; c < n; c += CHUNK) {
-            int m = load(x, xo + c, n - c, v);
-            phi(v, t, m);
-            for (int i = 0; i < m; i += L) FloatVector.fromArray(S, v, i).mul(FloatVector.fromArray(S, t, i)).intoArray(t, i);
-            System.arraycopy(t, 0, y, yo + c, Math.min(CHUNK, n - c));
-        }
+        phi(x, xo, y, yo, n);
+        multiply(x, xo, y, yo, n);
     }
 
     /**
