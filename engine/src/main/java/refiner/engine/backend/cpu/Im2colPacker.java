@@ -16,6 +16,9 @@ import jdk.incubator.vector.VectorMask;
  */
 final class Im2colPacker implements Gemm.Packer {
     private static final int L = S.length();
+    /** Values kept per run of a strip, in a scratch array per thread. */
+    private static final int RUN = 5;
+    private static final ThreadLocal<int[]> RUNS = ThreadLocal.withInitial(() -> new int[RUN * Gemm.NR]);
 
     private final float[] x;
     private final int base, c, h, w, ks, stride, pad, ow, pixels;
@@ -35,31 +38,35 @@ final class Im2colPacker implements Gemm.Packer {
 
     @Override
     public void pack(float[] dst, int off, int from, int count, int width, int k0, int kc) {
-        // runs along output rows: first column in the strip, length, image plane offset, oy, ox
-        int[] at = new int[count], len = new int[count], image = new int[count], oys = new int[count], oxs = new int[count];
+        // runs along output rows, RUN values each: first column in the strip, length, image plane offset, oy, ox
+        int[] run = RUNS.get();
+        if (run.length < RUN * count) {
+            run = new int[RUN * count];
+            RUNS.set(run);
+        }
         int runs = 0;
         for (int i = 0; i < count; runs++) {
-            int col = from + i, p = col % pixels, ox = p % ow;
-            at[runs] = i;
-            len[runs] = Math.min(count - i, ow - ox);
-            image[runs] = base + col / pixels * c * h * w;
-            oys[runs] = p / ow;
-            oxs[runs] = ox;
-            i += len[runs];
+            int col = from + i, p = col % pixels, ox = p % ow, r = RUN * runs;
+            run[r] = i;
+            run[r + 1] = Math.min(count - i, ow - ox);
+            run[r + 2] = base + col / pixels * c * h * w;
+            run[r + 3] = p / ow;
+            run[r + 4] = ox;
+            i += run[r + 1];
         }
         int kk2 = ks * ks, channel = k0 / kk2, ky = k0 % kk2 / ks, kx = k0 % ks;
         for (int kk = 0; kk < kc; kk++) {
             int d = off + kk * width, plane = channel * h * w;
-            for (int r = 0; r < runs; r++) {
-                int iy = oys[r] * stride - pad + ky, n = len[r], di = d + at[r];
+            for (int r = 0; r < RUN * runs; r += RUN) {
+                int iy = run[r + 3] * stride - pad + ky, n = run[r + 1], di = d + run[r], ox = run[r + 4];
                 if (iy < 0 || iy >= h) {
                     for (int t = 0; t < n; t++) dst[di + t] = 0f;
                 } else if (stride == 1) {
-                    copyRow(dst, di, image[r] + plane + iy * w, oxs[r] - pad + kx, n);
+                    copyRow(dst, di, run[r + 2] + plane + iy * w, ox - pad + kx, n);
                 } else {
-                    int row = image[r] + plane + iy * w;
+                    int row = run[r + 2] + plane + iy * w;
                     for (int t = 0; t < n; t++) {
-                        int ix = (oxs[r] + t) * stride - pad + kx;
+                        int ix = (ox + t) * stride - pad + kx;
                         dst[di + t] = ix >= 0 && ix < w ? x[row + ix] : 0f;
                     }
                 }

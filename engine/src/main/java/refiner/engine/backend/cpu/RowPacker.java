@@ -13,6 +13,7 @@ import refiner.engine.tensor.Tensor;
 final class RowPacker implements Gemm.Packer {
     private static final int L = S.length();
     private static final ThreadLocal<float[]> STRIP = ThreadLocal.withInitial(() -> new float[Gemm.NR * Gemm.KC]);
+    private static final ThreadLocal<int[]> ROW_STARTS = ThreadLocal.withInitial(() -> new int[L]);
 
     private final Tensor t;
     private final long offset;
@@ -46,7 +47,7 @@ final class RowPacker implements Gemm.Packer {
             STRIP.set(strip);
         }
         rows(strip, 0, from, count, width, k0, kc);
-        int[] rowStarts = new int[L];
+        int[] rowStarts = ROW_STARTS.get();
         for (int l = 0; l < L; l++) rowStarts[l] = l * kc;
         for (int i0 = 0; i0 + L <= width; i0 += L) {
             for (int kk = 0; kk < kc; kk++) FloatVector.fromArray(S, strip, i0 * kc + kk, rowStarts, 0).intoArray(dst, off + kk * width + i0);
