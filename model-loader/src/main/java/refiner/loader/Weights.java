@@ -33,6 +33,13 @@ public interface Weights extends AutoCloseable {
     default void close() {
     }
 
+    /** {@code tensors.get(name)}, or an error that names {@code source} and the missing tensor. */
+    static TensorInfo find(Map<String, TensorInfo> tensors, String name, Object source) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) throw new IllegalArgumentException(source + ": no tensor named '" + name + "'");
+        return t;
+    }
+
     /** A set held in memory: the tensors of {@code tensors} (read through, not copied), named {@code source} in errors. */
     static Weights of(String source, Map<String, TensorInfo> tensors) {
         return new Weights() {
@@ -43,9 +50,7 @@ public interface Weights extends AutoCloseable {
 
             @Override
             public TensorInfo get(String name) {
-                TensorInfo t = tensors.get(name);
-                if (t == null) throw new IllegalArgumentException(source + ": no tensor named '" + name + "'");
-                return t;
+                return find(tensors, name, source);
             }
 
             @Override

@@ -85,9 +85,7 @@ public final class ShardedWeights implements Weights {
 
     @Override
     public TensorInfo get(String name) {
-        TensorInfo t = tensors.get(name);
-        if (t == null) throw new IllegalArgumentException(index.file() + ": no tensor named '" + name + "'");
-        return t;
+        return Weights.find(tensors, name, index.file());
     }
 
     /** The index file. */

@@ -121,9 +121,7 @@ public final class SafetensorsFile implements Weights {
 
     @Override
     public TensorInfo get(String name) {
-        TensorInfo t = tensors.get(name);
-        if (t == null) throw new IllegalArgumentException(path + ": no tensor named '" + name + "'");
-        return t;
+        return Weights.find(tensors, name, path);
     }
 
     @Override
