@@ -8,7 +8,8 @@
 # against the card's measured ceilings, times full-size UNet steps on synthetic weights, and
 # prints the kernel table and the step time last. Everything is also written to
 # $OUT (device-check.log, bench.txt, unet-step.txt, junit/) when OUT is set, else to device/out.
-# Exit status: 0 when tests and benchmark passed, 1 otherwise (no GPU, no device/, a failed test).
+# Each stage has its own time limit (240 s tests, 150 s each benchmark), so one hang leaves the
+# others their turn. Exit status: 0 when tests and benchmark passed, 1 otherwise (no GPU, no device/, a failed test).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -40,18 +41,18 @@ cp="$root/device/classes/engine:$root/device/classes/tests:${jars%:}"  # the lau
 echo "== gpu tests"
 cd "$root/device/work"  # ../shared = device/shared holds the fixtures
 launcher=$(ls "$root"/device/lib/junit-platform-console-standalone-*.jar)
-"${java[@]}" -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$cp" \
+timeout 240 "${java[@]}" -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$cp" \
   --scan-class-path "$root/device/classes/engine:$root/device/classes/tests" --include-tag gpu \
   --reports-dir "$out/junit"
 tests=$?
 cd "$root"
 
 echo "== kernel benchmark"
-"${java[@]}" -cp "$cp" refiner.engine.backend.cuda.KernelBench "$reps" | tee "$out/bench.txt"
+timeout 150 "${java[@]}" -cp "$cp" refiner.engine.backend.cuda.KernelBench "$reps" | tee "$out/bench.txt"
 bench=${PIPESTATUS[0]}
 
 echo "== full-size UNet step (synthetic weights)"
-"${java[@]}" -cp "$cp" refiner.tests.UNetStepBench "$root/device/shared/models/fullsize-manifest" 5 | tee "$out/unet-step.txt"
+timeout 150 "${java[@]}" -cp "$cp" refiner.tests.UNetStepBench "$root/device/shared/models/fullsize-manifest" 5 | tee "$out/unet-step.txt"
 step=${PIPESTATUS[0]}
 
 echo

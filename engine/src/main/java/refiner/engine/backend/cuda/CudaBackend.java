@@ -357,33 +357,31 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor concat(int axis, Tensor a, Tensor b) {
         CUdeviceptr pa = in(a, "concat"), pb = in(b, "concat");
-        int ax = axis < 0 ? axis + a.rank() : axis;
-        if (a.rank() != b.rank() || ax < 0 || ax >= a.rank()) throw new IllegalArgumentException("concat: axis " + axis + " of " + a + " and " + b);
+        if (a.rank() != b.rank() || axis < 0 || axis >= a.rank()) throw new IllegalArgumentException("concat: axis " + axis + " of " + a + " and " + b);
         int[] shape = a.shape();
         for (int i = 0; i < shape.length; i++) {
-            if (i != ax && shape[i] != b.dim(i)) throw new IllegalArgumentException("concat: " + a + " and " + b + " differ off axis " + axis);
+            if (i != axis && shape[i] != b.dim(i)) throw new IllegalArgumentException("concat: " + a + " and " + b + " differ off axis " + axis);
         }
-        shape[ax] = a.dim(ax) + b.dim(ax);
+        shape[axis] = a.dim(axis) + b.dim(axis);
         Tensor y = allocate(shape);
-        int inner = (int) product(shape, ax + 1, shape.length);
+        int inner = (int) product(shape, axis + 1, shape.length);
         launch1d("layout", "concat_" + precision.suffix(), y.numel(),
-                new Kernels.Args().ptr(pa).ptr(pb).ptr(out(y)).l(y.numel()).i(a.dim(ax)).i(b.dim(ax)).i(inner));
+                new Kernels.Args().ptr(pa).ptr(pb).ptr(out(y)).l(y.numel()).i(a.dim(axis)).i(b.dim(axis)).i(inner));
         return checked(y);
     }
 
     @Override
     public Tensor slice(Tensor x, int axis, int start, int end) {
         CUdeviceptr px = in(x, "slice");
-        int ax = axis < 0 ? axis + x.rank() : axis;
-        if (ax < 0 || ax >= x.rank() || start < 0 || end > x.dim(ax) || start > end) {
+        if (axis < 0 || axis >= x.rank() || start < 0 || end > x.dim(axis) || start > end) {
             throw new IllegalArgumentException("slice: [" + start + ", " + end + ") on axis " + axis + " of " + x);
         }
         int[] shape = x.shape();
-        shape[ax] = end - start;
+        shape[axis] = end - start;
         Tensor y = allocate(shape);
-        int inner = (int) product(shape, ax + 1, shape.length);
+        int inner = (int) product(shape, axis + 1, shape.length);
         launch1d("layout", "slice_" + precision.suffix(), y.numel(),
-                new Kernels.Args().ptr(px).ptr(out(y)).l(y.numel()).i(x.dim(ax)).i(start).i(end - start).i(inner));
+                new Kernels.Args().ptr(px).ptr(out(y)).l(y.numel()).i(x.dim(axis)).i(start).i(end - start).i(inner));
         return checked(y);
     }
 
