@@ -5,8 +5,8 @@
 #   scripts/device-check.sh [bench-repetitions]
 # Prints nvidia-smi, runs every test tagged "gpu" with the JUnit console launcher (kernel-by-kernel
 # checks against the reference loops, CUDA golden cases), then times each kernel on UNet shapes
-# against the card's measured ceilings, times full-size UNet steps on synthetic weights, and
-# prints the kernel table and the step time last. Everything is also written to
+# against the card's measured ceilings, times full-size UNet steps on synthetic weights (and
+# profiles one by op), and prints the kernel table, the step time and the op profile last. Everything is also written to
 # $OUT (device-check.log, bench.txt, unet-step.txt, junit/) when OUT is set, else to device/out.
 # Each stage has its own time limit (240 s tests, 150 s each benchmark), so one hang leaves the
 # others their turn. Exit status: 0 when tests and benchmark passed, 1 otherwise (no GPU, no device/, a failed test).
@@ -61,4 +61,5 @@ if [ -f "$out/bench.txt" ]; then
   sed -n '/^Kernel timings/,$p' "$out/bench.txt"
 fi
 grep '^full-size UNet step' "$out/unet-step.txt" || true
+sed -n '/^One step/,$p' "$out/unet-step.txt"
 [ $tests -eq 0 ] && [ $bench -eq 0 ] && [ $step -eq 0 ] || exit 1

@@ -18,6 +18,8 @@ import java.util.stream.IntStream;
 import refiner.engine.backend.cuda.CudaBackend;
 import refiner.engine.backend.cuda.CudaProbe;
 import refiner.engine.backend.cuda.Precision;
+import refiner.engine.bench.OpStats;
+import refiner.engine.bench.ProfilingBackend;
 import refiner.engine.model.UNet2DConditionModel;
 import refiner.engine.tensor.Tensor;
 import refiner.loader.DType;
@@ -28,8 +30,8 @@ import refiner.loader.safetensors.TensorInfo;
  * Times full-size refiner UNet steps on CUDA in fp16: the real architecture and key shapes from
  * the full-size manifest, synthetic weights (uniform, variance 1/fan-in; norm scales near 1,
  * biases near 0), CFG batch 2 at 1024 px (latents [2, 4, 128, 128]). Prints the weight upload
- * time, each step's wall time (stream synchronised) and the median, and how many output values
- * are not finite. Exit status 2 when no device is usable.
+ * time, each step's wall time (stream synchronised) and the median, how many output values are
+ * not finite, then one more step through {@link ProfilingBackend}: each op's calls, time and rate. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.tests.UNetStepBench FULLSIZE_MANIFEST_DIR [steps]}.
  */
 public final class UNetStepBench {
@@ -59,9 +61,10 @@ public final class UNetStepBench {
             float[][] timeIds = {{1024, 1024, 0, 0, 2.5f}, {1024, 1024, 0, 0, 6}};
             double[] ms = new double[steps];
             int notFinite = 0;
-            try (Tensor sample = cuda.upload(normal(rnd, 2 * 4 * 128 * 128), 2, 4, 128, 128);
-                 Tensor context = cuda.upload(normal(rnd, 2 * 77 * 1280), 2, 77, 1280);
-                 Tensor text = cuda.upload(normal(rnd, 2 * 1280), 2, 1280)) {
+            float[] latents = normal(rnd, 2 * 4 * 128 * 128), prompt = normal(rnd, 2 * 77 * 1280), pooled = normal(rnd, 2 * 1280);
+            try (Tensor sample = cuda.upload(latents, 2, 4, 128, 128);
+                 Tensor context = cuda.upload(prompt, 2, 77, 1280);
+                 Tensor text = cuda.upload(pooled, 2, 1280)) {
                 for (int i = 0; i < steps; i++) {
                     long s = System.nanoTime();
                     try (Tensor out = unet.forward(sample, 281f, context, text, timeIds)) {
@@ -78,6 +81,22 @@ public final class UNetStepBench {
             Arrays.sort(timed);
             System.out.printf("full-size UNet step, CFG batch 2, 1024 px, fp16: median %.1f ms over %d steps after warm-up; "
                     + "%d non-finite output values%n", timed[timed.length / 2], timed.length, notFinite);
+
+            ProfilingBackend prof = new ProfilingBackend(cuda);
+            UNet2DConditionModel profiled = new UNet2DConditionModel(prof, m.get("config"), w);
+            try (Tensor sample = prof.upload(latents, 2, 4, 128, 128);
+                 Tensor context = prof.upload(prompt, 2, 77, 1280);
+                 Tensor text = prof.upload(pooled, 2, 1280);
+                 Tensor out = profiled.forward(sample, 281f, context, text, timeIds)) {
+                cuda.synchronize();
+            }
+            List<OpStats> ops = prof.byTime();
+            double total = ops.stream().mapToDouble(OpStats::seconds).sum();
+            System.out.printf("%nOne step, each op waited for (serialised): %.1f ms%n", total * 1e3);
+            System.out.printf("%-16s %6s %9s %7s %9s%n", "op", "calls", "ms", "% time", "TFLOP/s");
+            for (OpStats o : ops) {
+                System.out.printf("%-16s %6d %9.2f %6.1f%% %9.1f%n", o.op(), o.calls(), o.seconds() * 1e3, 100 * o.seconds() / total, o.gflops() / 1e3);
+            }
         }
     }
 

@@ -33,6 +33,7 @@ public final class CudaBackend implements Backend {
     private final Kernels kernels;
     private final Map<WeightKey, Uploaded> weights = new HashMap<>();
     private boolean debug;
+    private boolean wgmmaAllowed = true;
     private boolean closed;
 
     private record WeightKey(long address, long bytes, String name) {
@@ -62,7 +63,7 @@ public final class CudaBackend implements Backend {
         JCudaDriver.cuCtxSetCurrent(context);
         JCudaDriver.cuStreamCreate(stream, 0);
         this.memory = new DeviceAllocator(stream);
-        this.kernels = new Kernels(probe.major(), stream);
+        this.kernels = new Kernels(probe.major(), probe.minor(), stream);
     }
 
     @Override
@@ -216,6 +217,27 @@ public final class CudaBackend implements Backend {
 
     // ---- dense layers -------------------------------------------------------------------------
 
+    /** Dynamic shared memory of the sm_90a product kernels (gemm_wgmma.cu): 3 stages of 32 KB and 1 KB of alignment slack. */
+    static final int WGMMA_SHARED_BYTES = 3 * 32768 + 1024;
+
+    /**
+     * Whether a product of reduction length {@code k} runs on the sm_90a kernels: fp16 on a
+     * compute capability 9.0 device, rows of whole 16-byte chunks (buffers are 256-byte aligned).
+     */
+    private boolean wgmma(int k) {
+        return wgmmaAllowed && precision == Precision.F16 && kernels.hopper() && k % 8 == 0;
+    }
+
+    /** Lets products use the sm_90a kernels where they apply (the default), or keeps them on WMMA: for comparisons. */
+    void allowWgmma(boolean on) {
+        wgmmaAllowed = on;
+    }
+
+    /** Whether this device runs the sm_90a product kernels. */
+    boolean hasWgmma() {
+        return kernels.hopper();
+    }
+
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
         CUdeviceptr px = in(x, "linear"), pw = in(w, "linear");
@@ -227,9 +249,13 @@ public final class CudaBackend implements Backend {
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
         Tensor y = allocate(shape);
-        int tile = precision == Precision.F16 ? 128 : 64;
-        kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, tile), (int) ceilL(m, tile), 1, 256, 1,
-                new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k));
+        Kernels.Args args = new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k);
+        if (wgmma(k) && n % 8 == 0) {
+            kernels.launch("gemm_wgmma", "linear_wgmma", ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, WGMMA_SHARED_BYTES, args);
+        } else {
+            int tile = precision == Precision.F16 ? 128 : 64;
+            kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, tile), (int) ceilL(m, tile), 1, 256, 1, args);
+        }
         return checked(y);
     }
 
@@ -244,9 +270,14 @@ public final class CudaBackend implements Backend {
         if (oh < 1 || ow < 1 || stride < 1) throw new IllegalArgumentException("conv2d: kernel " + ks + " stride " + stride + " leaves no output for " + x);
         CUdeviceptr pb = optional(bias, o, "conv2d");
         Tensor y = allocate(b, o, oh, ow);
-        int tile = precision == Precision.F16 ? 128 : 64;
-        kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, tile), (int) ceilL((long) b * oh * ow, tile), 1, 256, 1,
-                new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding).i(oh).i(ow));
+        Kernels.Args args = new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding)
+                .i(oh).i(ow);
+        if (wgmma(c * ks * ks) && oh * ow % 8 == 0) {
+            kernels.launch("gemm_wgmma", "conv2d_wgmma", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, WGMMA_SHARED_BYTES, args);
+        } else {
+            int tile = precision == Precision.F16 ? 128 : 64;
+            kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, tile), (int) ceilL((long) b * oh * ow, tile), 1, 256, 1, args);
+        }
         return checked(y);
     }
 

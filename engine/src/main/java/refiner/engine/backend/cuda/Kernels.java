@@ -11,6 +11,7 @@ import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
@@ -18,21 +19,30 @@ import jcuda.driver.JCudaDriver;
 /**
  * The PTX modules of the kernels jar ({@code refiner/kernels/sm_XX/FAMILY.ptx}), loaded on first
  * use, and kernel launches on the backend's stream. The driver compiles the PTX for the device at
- * load time; sm_90 PTX is chosen on compute capability 9.0 and newer, sm_80 PTX below.
+ * load time; sm_90 PTX is chosen on compute capability 9.0 and newer, sm_80 PTX below. The
+ * families built for sm_90a (Hopper's warpgroup instructions) load on compute capability 9.0 only.
  */
 final class Kernels {
     private final String arch;
+    private final boolean hopper;
     private final CUstream stream;
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<String, Integer> sharedLimits = new HashMap<>();
 
-    Kernels(int major, CUstream stream) {
+    Kernels(int major, int minor, CUstream stream) {
         this.arch = major >= 9 ? "sm_90" : "sm_80";
+        this.hopper = major == 9 && minor == 0;
         this.stream = stream;
     }
 
     String arch() {
-        return arch;
+        return hopper ? arch + " + sm_90a" : arch;
+    }
+
+    /** Whether the sm_90a families (wgmma) run on this device. */
+    boolean hopper() {
+        return hopper;
     }
 
     /** The entry point {@code name} of {@code family}.ptx. */
@@ -50,7 +60,9 @@ final class Kernels {
 
     private CUmodule module(String family) {
         return modules.computeIfAbsent(family, fam -> {
-            String resource = "/refiner/kernels/" + arch + "/" + fam + ".ptx";
+            String hopperResource = "/refiner/kernels/sm_90a/" + fam + ".ptx";
+            String resource = hopper && Kernels.class.getResource(hopperResource) != null ? hopperResource
+                    : "/refiner/kernels/" + arch + "/" + fam + ".ptx";
             byte[] ptx;
             try (InputStream in = Kernels.class.getResourceAsStream(resource)) {
                 if (in == null) throw new IllegalStateException("CUDA: kernel resource " + resource + " missing from the classpath");
@@ -101,10 +113,19 @@ final class Kernels {
 
     /** Launches {@code family/name} on the stream (nothing for an empty grid); launch errors name the kernel. */
     void launch(String family, String name, int gx, int gy, int gz, int bx, int by, Args args) {
+        launch(family, name, gx, gy, gz, bx, by, 0, args);
+    }
+
+    /** As {@link #launch(String, String, int, int, int, int, int, Args)} with {@code sharedBytes} of dynamic shared memory. */
+    void launch(String family, String name, int gx, int gy, int gz, int bx, int by, int sharedBytes, Args args) {
         if (gx == 0 || gy == 0 || gz == 0) return;
         CUfunction f = function(family, name);
         try {
-            JCudaDriver.cuLaunchKernel(f, gx, gy, gz, bx, by, 1, 0, stream, args.pointer(), null);
+            if (sharedBytes > sharedLimits.getOrDefault(name, 48 << 10)) {
+                JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
+                sharedLimits.put(name, sharedBytes);
+            }
+            JCudaDriver.cuLaunchKernel(f, gx, gy, gz, bx, by, 1, sharedBytes, stream, args.pointer(), null);
         } catch (CudaException e) {
             throw new IllegalStateException("CUDA: launch of " + name + " grid (" + gx + ", " + gy + ", " + gz
                     + ") block (" + bx + ", " + by + ") failed: " + e.getMessage(), e);
@@ -121,5 +142,6 @@ final class Kernels {
         for (CUmodule m : modules.values()) JCudaDriver.cuModuleUnload(m);
         modules.clear();
         functions.clear();
+        sharedLimits.clear();
     }
 }

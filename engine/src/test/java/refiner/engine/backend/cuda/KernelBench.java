@@ -18,8 +18,10 @@ import refiner.loader.safetensors.TensorInfo;
 /**
  * Times each CUDA kernel on the shapes of the full-size SDXL refiner UNet at 1024 px (latents
  * 128 x 128, CFG batch 2, head dim 64) and sets each against the card's ceilings measured in the
- * same run: the mma.sync fp16 rate ({@code peak_mma_f16}) and the device-to-device copy bandwidth
- * ({@code copy_f32x4}). Timing with CUDA events around each launch, after warm-up; the median of
+ * same run: the highest fp16 tensor rate (mma.sync, {@code peak_mma_f16}, and on compute
+ * capability 9.0 wgmma, {@code peak_wgmma_f16}) and the device-to-device copy bandwidth
+ * ({@code copy_f32x4}). On a device with the sm_90a kernels each product is timed on both kernel
+ * generations, WMMA and wgmma, side by side. Timing with CUDA events around each launch, after warm-up; the median of
  * the repetitions is reported. Prints a table last. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.engine.backend.cuda.KernelBench [repetitions]}.
  */
@@ -29,6 +31,8 @@ public final class KernelBench {
     private final SplittableRandom rnd = new SplittableRandom(42);
     private final List<String> rows = new ArrayList<>();
     private double peakFlops;
+    private String peakName;
+    private boolean wgmma;
     private double peakBytes;
 
     private KernelBench(CudaBackend cuda, int reps) {
@@ -81,6 +85,21 @@ public final class KernelBench {
         double ms = time(() -> cuda.kernels().launch("peak", "peak_mma_f16", blocks, 1, 1, 256, 1,
                 new Kernels.Args().ptr(sink.ptr()).i(iters)));
         peakFlops = (double) blocks * 8 * iters * 4 * 2 * 16 * 16 * 16 / (ms * 1e-3);
+        peakName = "mma.sync";
+        rows.add(String.format(Locale.ROOT, "%-26s %-28s %9s %9.1f %9s %7s", "peak mma.sync f16", blocks + " blocks x " + iters, "",
+                peakFlops / 1e12, "", ""));
+        if (cuda.hasWgmma()) {
+            int wgBlocks = sms * 4, wgIters = 2048;
+            double wgMs = time(() -> cuda.kernels().launch("gemm_wgmma", "peak_wgmma_f16", wgBlocks, 1, 1, 256, 1,
+                    CudaBackend.WGMMA_SHARED_BYTES, new Kernels.Args().ptr(sink.ptr()).i(wgIters)));
+            double wgFlops = (double) wgBlocks * 2 * wgIters * 16 * 2 * 64 * 128 * 16 / (wgMs * 1e-3);
+            rows.add(String.format(Locale.ROOT, "%-26s %-28s %9s %9.1f %9s %7s", "peak wgmma f16", wgBlocks + " blocks x " + wgIters, "",
+                    wgFlops / 1e12, "", ""));
+            if (wgFlops > peakFlops) {
+                peakFlops = wgFlops;
+                peakName = "wgmma";
+            }
+        }
         cuda.memory().free(sink);
         long bytes = 1L << 30;
         DeviceMemory a = cuda.memory().allocate(bytes), b = cuda.memory().allocate(bytes);
@@ -91,8 +110,6 @@ public final class KernelBench {
         cuda.memory().free(a);
         cuda.memory().free(b);
         cuda.memory().trim();
-        rows.add(String.format(Locale.ROOT, "%-26s %-28s %9s %9.1f %9s %7s", "peak mma.sync f16", blocks + " blocks x " + iters, "",
-                peakFlops / 1e12, "", "100%"));
         rows.add(String.format(Locale.ROOT, "%-26s %-28s %9s %9s %9.0f %7s", "peak copy", "2 x 1 GiB", "", "", peakBytes / 1e9, "100%"));
     }
 
@@ -122,16 +139,19 @@ public final class KernelBench {
         for (int[] g : gemms) {
             int m = g[0], k = g[1], n = g[2];
             Tensor x = act(m, k), w = weight(1 / Math.sqrt(k), n, k), b = weight(0.1, n);
-            row("linear", m + "x" + k + " * " + n + "x" + k + "^T", 2.0 * m * n * k, 2.0 * ((double) m * k + (double) n * k + (double) m * n),
-                    () -> cuda.linear(x, w, b));
+            double flops = 2.0 * m * n * k, bytes = 2.0 * ((double) m * k + (double) n * k + (double) m * n);
+            String shape = m + "x" + k + " * " + n + "x" + k + "^T";
+            generations(() -> row("linear" + generation(), shape, flops, bytes, () -> cuda.linear(x, w, b)));
             x.close();
         }
         int[][] convs = {{2, 384, 128, 384}, {2, 768, 64, 768}, {2, 1536, 32, 1536}, {2, 4, 128, 384}};
         for (int[] c : convs) {
             int bsz = c[0], ch = c[1], hw = c[2], o = c[3];
             Tensor x = act(bsz, ch, hw, hw), w = weight(1 / Math.sqrt(ch * 9.0), o, ch, 3, 3), b = weight(0.1, o);
-            row("conv2d 3x3", bsz + "x" + ch + "x" + hw + "x" + hw + " -> " + o, 2.0 * bsz * hw * hw * o * ch * 9,
-                    2.0 * ((double) bsz * ch * hw * hw + (double) o * ch * 9 + (double) bsz * o * hw * hw), () -> cuda.conv2d(x, w, b, 1, 1));
+            double flops = 2.0 * bsz * hw * hw * o * ch * 9;
+            double bytes = 2.0 * ((double) bsz * ch * hw * hw + (double) o * ch * 9 + (double) bsz * o * hw * hw);
+            String shape = bsz + "x" + ch + "x" + hw + "x" + hw + " -> " + o;
+            generations(() -> row("conv2d 3x3" + generation(), shape, flops, bytes, () -> cuda.conv2d(x, w, b, 1, 1)));
             x.close();
         }
         int[][] attns = {{2, 4096, 4096, 12}, {2, 4096, 77, 12}, {2, 1024, 1024, 24}, {2, 1024, 77, 24}};
@@ -163,6 +183,20 @@ public final class KernelBench {
         ff.close();
     }
 
+    /** Runs {@code rows} on the WMMA kernels, then again on the sm_90a kernels where the device has them. */
+    private void generations(Runnable rows) {
+        for (boolean on : cuda.hasWgmma() ? new boolean[] {false, true} : new boolean[] {false}) {
+            wgmma = on;
+            cuda.allowWgmma(on);
+            rows.run();
+        }
+        cuda.allowWgmma(true);
+    }
+
+    private String generation() {
+        return !cuda.hasWgmma() ? "" : wgmma ? " (wgmma)" : " (wmma)";
+    }
+
     /**
      * A lower bound for unfused attention at 4096 tokens: the two products per head through the
      * dense-layer kernel (S = Q K^T, then P V), plus four passes over the fp16 score matrix
@@ -183,7 +217,7 @@ public final class KernelBench {
 
     private void print() {
         System.out.println();
-        System.out.println("Kernel timings (median of " + reps + ", CUDA events); % = of the measured mma.sync peak for products,");
+        System.out.println("Kernel timings (median of " + reps + ", CUDA events); % = of the measured " + peakName + " peak for products,");
         System.out.println("of the measured copy bandwidth otherwise; for the unfused bound, its time over the fused kernel's.");
         System.out.println(String.format(Locale.ROOT, "%-26s %-28s %9s %9s %9s %7s", "op", "shape", "ms", "TFLOP/s", "GB/s", "%"));
         rows.forEach(System.out::println);

@@ -17,8 +17,8 @@ import refiner.loader.DType;
 import refiner.loader.safetensors.TensorInfo;
 
 /**
- * Without a GPU: the kernels jar holds PTX for both targets with every entry point the backend
- * launches, and the host-side weight conversions are exact.
+ * Without a GPU: the kernels jar holds PTX for both targets, and the Hopper-only family for sm_90a,
+ * with every entry point the backend launches, and the host-side weight conversions are exact.
  */
 class KernelResourcesTest {
     private static final String[][] ENTRIES = {
@@ -46,6 +46,19 @@ class KernelResourcesTest {
                 for (int i = 1; i < family.length; i++) {
                     assertTrue(ptx.contains(".entry " + family[i] + "("), resource + ": no entry " + family[i]);
                 }
+            }
+        }
+    }
+
+    @Test
+    void hopperEntryPoints() throws IOException {
+        String resource = "/refiner/kernels/sm_90a/gemm_wgmma.ptx";
+        try (InputStream in = KernelResourcesTest.class.getResourceAsStream(resource)) {
+            assertNotNull(in, resource + " missing");
+            String ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(ptx.contains(".target sm_90a"), resource + ": wrong target");
+            for (String entry : new String[] {"linear_wgmma", "conv2d_wgmma", "peak_wgmma_f16"}) {
+                assertTrue(ptx.contains(".entry " + entry + "("), resource + ": no entry " + entry);
             }
         }
     }

@@ -1,0 +1,215 @@
+// gemm_wgmma.cu (sm_90a): the fp16 dense layers and convolutions on Hopper's warpgroup matrix
+// instructions. Same products as gemm.cu and conv.cu (C[M, N] = A[M, K] * B[N, K]^T + bias,
+// fp32 accumulation; CONV gathers A as the implicit im2col of an NCHW image and writes NCHW).
+//
+// Versions:
+//   v1  128x128x64 block tile, 2 warpgroups of 64x128 (wgmma m64n128k16, both operands from
+//       shared memory in the 128-byte swizzled layout of wgmma.cuh), 3 shared-memory stages
+//       (96 KB, two blocks per SM). B, and A for LINEAR, arrive by cp.async of 16 bytes; CONV
+//       gathers A through registers and stores each row's 8-element chunk with one 16-byte store.
+//       The loads of tile k+2 are issued while the products of tile k run. Epilogue: bias added in
+//       fp32, the tile staged in shared memory as fp16, written with 16-byte stores along rows
+//       (LINEAR) or along pixels (CONV). Needs K % 8 == 0 and 16-byte aligned operands; LINEAR
+//       also N % 8 == 0, CONV OH*OW % 8 == 0 (the backend falls back to the WMMA kernels otherwise).
+#include "../gemm_core.cuh"
+#include "wgmma.cuh"
+
+namespace wg {
+constexpr int BM = 128, BN = 128, BK = 64, STAGES = 3, THREADS = 256;
+constexpr int TILE_BYTES = 128 * 128;  // 128 rows of 64 halfs, for A and for B
+constexpr int STAGE_BYTES = 2 * TILE_BYTES;
+constexpr int LDE = 128 + 8;  // epilogue row stride in halfs: conflict-free fragment stores
+}  // namespace wg
+
+// Dynamic shared memory: STAGES * STAGE_BYTES + 1024 bytes (99328; the slack aligns the tiles to
+// 1024 bytes), set by the launch. The peak kernel uses one stage of it.
+extern __shared__ unsigned char smem_dyn[];
+
+template <int MODE>
+__device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
+                                        half* __restrict__ out, int M, int N, int K, ConvGeom g) {
+    using namespace wg;
+    const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_dyn);
+    const uint32_t base = (raw + 1023) & ~1023u;
+    unsigned char* smem = smem_dyn + (base - raw);
+
+    const int tid = threadIdx.x, wgi = tid >> 7;  // warpgroup wgi computes rows 64 wgi .. 64 wgi + 63
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    const int ohw = g.OH * g.OW;
+    const int ktiles = (K + BK - 1) / BK;
+
+    // CONV: this thread gathers row (tid & 127), chunks (tid >> 7) + 2 i of each A tile.
+    const int ar = tid & 127, ac = tid >> 7;
+    const half* xb = A;
+    int ih0 = 0, iw0 = 0;
+    bool arow = false;
+    if (MODE == CONV) {
+        const int p = m0 + ar;
+        arow = p < M;
+        if (arow) {
+            const int b = p / ohw, q = p - b * ohw, oh = q / g.OW, ow = q - oh * g.OW;
+            xb = A + (size_t)b * g.C * g.H * g.W;
+            ih0 = oh * g.stride - g.pad;
+            iw0 = ow * g.stride - g.pad;
+        }
+    }
+
+    // Fills stage kt % STAGES with k-tile kt (asynchronously except the CONV gather).
+    auto load = [&](int kt) {
+        const int k0 = kt * BK;
+        unsigned char* as = smem + (kt % STAGES) * STAGE_BYTES;
+        unsigned char* bs = as + TILE_BYTES;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int e = tid + i * THREADS, r = e >> 3, c = e & 7;
+            const bool ok = n0 + r < N && k0 + c * 8 < K;
+            cp_async16(bs + swz128(r, c), ok ? Bw + (size_t)(n0 + r) * K + k0 + c * 8 : Bw, ok);
+        }
+        if (MODE == LINEAR) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                const int e = tid + i * THREADS, r = e >> 3, c = e & 7;
+                const bool ok = m0 + r < M && k0 + c * 8 < K;
+                cp_async16(as + swz128(r, c), ok ? A + (size_t)(m0 + r) * K + k0 + c * 8 : A, ok);
+            }
+        } else {
+            const int kk = g.ks * g.ks, hw = g.H * g.W;
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                const int c = ac + 2 * i, k = k0 + c * 8;
+                int ci = k / kk;
+                const int rem = k - ci * kk;
+                int ky = rem / g.ks, kx = rem - ky * g.ks;
+                union {
+                    uint4 v;
+                    half h[8];
+                } u;
+#pragma unroll
+                for (int e = 0; e < 8; e++) {
+                    const int ih = ih0 + ky, iw = iw0 + kx;
+                    const bool ok = arow && ci < g.C && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W;
+                    u.h[e] = ok ? xb[(size_t)ci * hw + ih * g.W + iw] : __float2half(0.0f);
+                    if (++kx == g.ks) {
+                        kx = 0;
+                        if (++ky == g.ks) {
+                            ky = 0;
+                            ci++;
+                        }
+                    }
+                }
+                *reinterpret_cast<uint4*>(as + swz128(ar, c)) = u.v;
+            }
+        }
+    };
+
+    float d[64];
+#pragma unroll
+    for (int i = 0; i < 64; i++) d[i] = 0.0f;
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < ktiles) load(s);
+        cp_async_commit();
+    }
+    for (int kt = 0; kt < ktiles; kt++) {
+        cp_async_wait<STAGES - 2>();  // this thread's copies of tile kt have landed
+        fence_async_shared();
+        __syncthreads();  // everyone's have; every warpgroup is done with tile kt - 1
+        const uint32_t as = base + (kt % STAGES) * STAGE_BYTES;
+        const uint64_t da = wgmma_desc(as + wgi * 64 * 128), db = wgmma_desc(as + TILE_BYTES);
+        wgmma_fence();
+#pragma unroll
+        for (int k = 0; k < BK / 16; k++) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
+        wgmma_commit();
+        if (kt + STAGES - 1 < ktiles) load(kt + STAGES - 1);  // into the stage of tile kt - 1
+        cp_async_commit();
+        wgmma_wait<0>();
+#pragma unroll
+        for (int i = 0; i < 64; i++) wgmma_hold(d[i]);
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    // Epilogue: LINEAR stages the tile as [row][column], CONV as [channel][pixel].
+    half* e = reinterpret_cast<half*>(smem);
+    const int lane = tid & 31, warp = (tid >> 5) & 3;
+    const int rb = wgi * 64 + warp * 16 + (lane >> 2);
+#pragma unroll
+    for (int j = 0; j < 16; j++) {
+        const int n = 8 * j + 2 * (lane & 3);
+        const float b0 = bias != nullptr && n0 + n < N ? ld(bias + n0 + n) : 0.0f;
+        const float b1 = bias != nullptr && n0 + n + 1 < N ? ld(bias + n0 + n + 1) : 0.0f;
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            const int r = rb + 8 * i;
+            const float v0 = d[4 * j + 2 * i] + b0, v1 = d[4 * j + 2 * i + 1] + b1;
+            if (MODE == LINEAR) {
+                *reinterpret_cast<half2*>(e + r * LDE + n) = __floats2half2_rn(v0, v1);
+            } else {
+                e[n * LDE + r] = __float2half_rn(v0);
+                e[(n + 1) * LDE + r] = __float2half_rn(v1);
+            }
+        }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int i = 0; i < 8; i++) {  // 128 lines of 16 chunks of 8 halfs
+        const int q = tid + i * THREADS, line = q >> 4, c = q & 15;
+        const uint4 v = *reinterpret_cast<const uint4*>(e + line * LDE + c * 8);
+        if (MODE == LINEAR) {
+            const int m = m0 + line, n = n0 + c * 8;
+            if (m < M && n < N) *reinterpret_cast<uint4*>(out + (size_t)m * N + n) = v;
+        } else {
+            const int n = n0 + line, m = m0 + c * 8;
+            if (n < N && m < M) {
+                const int b = m / ohw, p = m - b * ohw;
+                *reinterpret_cast<uint4*>(out + ((size_t)b * N + n) * ohw + p) = v;
+            }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
+linear_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+             int M, int N, int K) {
+    wg_gemm<LINEAR>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+}
+
+extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
+conv2d_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+             int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
+    wg_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+}
+
+// The ceiling of this instruction: each warpgroup chains wgmma m64n128k16 on one shared-memory
+// tile of seeded values, 16 products per commit; one iteration = 16 * 2 * 64 * 128 * 16 flops.
+extern "C" __global__ void __launch_bounds__(wg::THREADS)
+peak_wgmma_f16(float* __restrict__ out, int iters) {
+    const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_dyn);
+    const uint32_t base = (raw + 1023) & ~1023u;
+    half* h = reinterpret_cast<half*>(smem_dyn + (base - raw));
+    for (int i = threadIdx.x; i < wg::STAGE_BYTES / 2; i += blockDim.x)
+        h[i] = __float2half((float)((i * 2654435761u) >> 24) / 65536.0f - 1.0f / 512);
+    fence_async_shared();
+    __syncthreads();
+    const int wgi = threadIdx.x >> 7;
+    const uint64_t da = wgmma_desc(base + wgi * 64 * 128), db = wgmma_desc(base + wg::TILE_BYTES);
+    float d[64];
+#pragma unroll
+    for (int i = 0; i < 64; i++) d[i] = 0.0f;
+    for (int it = 0; it < iters; it++) {
+        wgmma_fence();
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+#pragma unroll
+            for (int k = 0; k < 4; k++) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
+        wgmma_commit();
+        wgmma_wait<0>();
+#pragma unroll
+        for (int i = 0; i < 64; i++) wgmma_hold(d[i]);
+    }
+    float s = 0.0f;
+#pragma unroll
+    for (int i = 0; i < 64; i++) s += d[i];
+    if (s == 12345.0f) out[blockIdx.x] = s;  // keeps the products alive; never true for these values
+}

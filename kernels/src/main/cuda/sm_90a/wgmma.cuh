@@ -1,0 +1,52 @@
+// wgmma.cuh: Hopper warpgroup matrix instructions (sm_90a) for the tensor-core products:
+// shared-memory descriptors for operands in the 128-byte swizzled layout, and the m64n128k16
+// product with fp16 operands and fp32 accumulators.
+//
+// Layout of an operand tile in shared memory: rows of 64 halfs (128 bytes, K contiguous), the
+// 16-byte chunk c of row r stored at chunk (c ^ (r % 8)) of that row, tiles aligned to 1024 bytes.
+// A descriptor addresses 8-row groups 1024 bytes apart; stepping K by 16 adds 32 bytes to the
+// start address (the swizzle is applied to the absolute address bits, hence the alignment).
+#pragma once
+#include <stdint.h>
+
+// Byte offset of the 16-byte chunk `c` (0..7) of row `r` in a swizzled tile.
+__device__ __forceinline__ uint32_t swz128(int r, int c) { return (uint32_t)(r * 128 + ((c ^ (r & 7)) << 4)); }
+
+// Descriptor of a K-major, 128-byte swizzled operand starting at shared address `addr`.
+__device__ __forceinline__ uint64_t wgmma_desc(uint32_t addr) {
+    uint64_t d = (uint64_t)((addr & 0x3FFFF) >> 4);  // start address, 16-byte units
+    d |= (uint64_t)1 << 16;                          // leading byte offset (unused when swizzled)
+    d |= (uint64_t)(1024 >> 4) << 32;                // stride byte offset: 8 rows of 128 bytes
+    d |= (uint64_t)1 << 62;                          // 128-byte swizzle
+    return d;
+}
+
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
+
+// Orders shared-memory writes of this thread (plain stores, cp.async) before later reads by the
+// tensor cores.
+__device__ __forceinline__ void fence_async_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+// Keeps the compiler from moving accesses of an accumulator across wgmma fences and waits.
+__device__ __forceinline__ void wgmma_hold(float& r) { asm volatile("" : "+f"(r)::"memory"); }
+
+// d[64 x 128] += A[64 x 16] * B[128 x 16]^T over one warpgroup; d is this thread's 64 accumulators:
+// d[4j + 2i + e] is row (warp % 4) * 16 + lane / 4 + 8 i, column 8 j + 2 (lane % 4) + e.
+__device__ __forceinline__ void wgmma_m64n128k16(float* d, uint64_t a, uint64_t b) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(a), "l"(b), "r"(1));
+}
