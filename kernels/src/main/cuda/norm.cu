@@ -5,33 +5,74 @@
 // Versions:
 //   v1  one block per (batch, group) or per row; the block reduces through warp shuffles and 32
 //       floats of shared memory; three passes over the group (sum, squared deviations, write),
-//       the later ones served mostly from L2.
+//       the later ones served mostly from L2. H100: GroupNorm+SiLU of 2x768x64x64 in 32 groups
+//       at 223 GB/s (64 blocks for 132 SMs).
+//   v2  GroupNorm in two launches over `parts` slices per group, so that the grid fills the GPU:
+//       group_stats gives each slice's count, mean and squared deviations (two passes), and
+//       group_apply combines them (Chan's pairwise formula) and writes its slice.
 //
-//   group_norm_{f16,f32}  grid B*G, 512 threads: x[B, C, S] -> y, S = product of spatial dims
-//   layer_norm_{f16,f32}  grid rows, 256 threads: x[rows, D] -> y
+//   group_stats_{f16,f32}  grid (B*G, parts), 256 threads: x[B, C, S] -> partial[B*G, parts, 3]
+//   group_apply_{f16,f32}  grid (B*G, parts), 256 threads: x, partial -> y, S = product of spatial dims
+//   layer_norm_{f16,f32}   grid rows, 256 threads: x[rows, D] -> y
 #include "common.cuh"
 
+// Slice `part` (of `parts`) of group (b, g), which holds n = (C / G) * S contiguous elements.
+__device__ __forceinline__ void group_slice(int n, int parts, int part, int& lo, int& hi) {
+    const int len = (n + parts - 1) / parts;
+    lo = part * len < n ? part * len : n;
+    hi = lo + len < n ? lo + len : n;
+}
+
+// Block (bg, part): count, mean and sum of squared deviations of its slice (two passes, the second
+// from L1/L2) into partial[(bg * parts + part) * 3 ..].
 template <typename T>
-__device__ __forceinline__ void group_norm(const T* __restrict__ x, const T* __restrict__ gamma,
-                                           const T* __restrict__ beta, T* __restrict__ y, int C, int S, int G,
-                                           float eps, int apply_silu) {
+__device__ __forceinline__ void group_stats(const T* __restrict__ x, float* __restrict__ partial, int n, int parts) {
     __shared__ float scratch[32];
-    const int b = blockIdx.x / G, g = blockIdx.x - b * G;
-    const int cpg = C / G;
-    const size_t base = ((size_t)b * C + (size_t)g * cpg) * S;
-    const int n = cpg * S;
-    const T* xg = x + base;
+    const int bg = blockIdx.x, part = blockIdx.y;
+    int lo, hi;
+    group_slice(n, parts, part, lo, hi);
+    const T* xg = x + (size_t)bg * n;
     float s = 0.0f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) s += ld(xg + i);
-    const float mean = block_sum(s, scratch) / n;
+    for (int i = lo + threadIdx.x; i < hi; i += blockDim.x) s += ld(xg + i);
+    const int count = hi - lo;
+    const float mean = block_sum(s, scratch) / (count > 0 ? count : 1);
     float q = 0.0f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    for (int i = lo + threadIdx.x; i < hi; i += blockDim.x) {
         const float d = ld(xg + i) - mean;
         q += d * d;
     }
-    const float rstd = rsqrtf(block_sum(q, scratch) / n + eps);
-    T* yg = y + base;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    q = block_sum(q, scratch);
+    if (threadIdx.x == 0) {
+        float* p = partial + ((size_t)bg * parts + part) * 3;
+        p[0] = (float)count;
+        p[1] = mean;
+        p[2] = q;
+    }
+}
+
+// Block (bg, part): combines the group's partial statistics (Chan et al.: exact for the two-pass
+// slices, no cancellation), then normalises its slice, scales per channel and applies SiLU.
+template <typename T>
+__device__ __forceinline__ void group_apply(const T* __restrict__ x, const float* __restrict__ partial,
+                                            const T* __restrict__ gamma, const T* __restrict__ beta, T* __restrict__ y,
+                                            int C, int S, int G, int parts, float eps, int apply_silu) {
+    const int bg = blockIdx.x, part = blockIdx.y, g = bg % G, cpg = C / G, n = cpg * S;
+    float count = 0.0f, mean = 0.0f, m2 = 0.0f;
+    for (int p = 0; p < parts; p++) {
+        const float* q = partial + ((size_t)bg * parts + p) * 3;
+        const float nb = q[0];
+        if (nb == 0.0f) continue;
+        const float delta = q[1] - mean, total = count + nb;
+        mean += delta * (nb / total);
+        m2 += q[2] + delta * delta * (count * nb / total);
+        count = total;
+    }
+    const float rstd = rsqrtf(m2 / count + eps);
+    int lo, hi;
+    group_slice(n, parts, part, lo, hi);
+    const T* xg = x + (size_t)bg * n;
+    T* yg = y + (size_t)bg * n;
+    for (int i = lo + threadIdx.x; i < hi; i += blockDim.x) {
         const int c = g * cpg + i / S;
         float v = (ld(xg + i) - mean) * rstd * ld(gamma + c) + ld(beta + c);
         if (apply_silu) v = silu(v);
@@ -59,9 +100,12 @@ __device__ __forceinline__ void layer_norm(const T* __restrict__ x, const T* __r
 }
 
 #define NORMS(T, SUF)                                                                                            \
-    extern "C" __global__ void group_norm_##SUF(const T* x, const T* gamma, const T* beta, T* y, int C, int S,  \
-                                                int G, float eps, int apply_silu) {                              \
-        group_norm(x, gamma, beta, y, C, S, G, eps, apply_silu);                                                 \
+    extern "C" __global__ void group_stats_##SUF(const T* x, float* partial, int n, int parts) {                  \
+        group_stats(x, partial, n, parts);                                                                       \
+    }                                                                                                            \
+    extern "C" __global__ void group_apply_##SUF(const T* x, const float* partial, const T* gamma, const T* beta, \
+                                                 T* y, int C, int S, int G, int parts, float eps, int apply_silu) { \
+        group_apply(x, partial, gamma, beta, y, C, S, G, parts, eps, apply_silu);                                \
     }                                                                                                            \
     extern "C" __global__ void layer_norm_##SUF(const T* x, const T* gamma, const T* beta, T* y, int D,         \
                                                 float eps) {                                                     \

@@ -125,9 +125,15 @@ static void norms(int B, int C, int S, int G, bool silu_on) {
             }
         }
     Buf<T> bx(x), bg(g), bb(be), y(x.size());
-    launch({(unsigned)(B * G)}, {512}, [&] {
-        if constexpr (std::is_same_v<T, half>) group_norm_f16(bx.p(), bg.p(), bb.p(), y.p(), C, S, G, 1e-6f, silu_on);
-        else group_norm_f32(bx.p(), bg.p(), bb.p(), y.p(), C, S, G, 1e-6f, silu_on);
+    const int parts = 3;
+    std::vector<float> partial((size_t)B * G * parts * 3, NAN);
+    launch({(unsigned)(B * G), (unsigned)parts}, {256}, [&] {
+        if constexpr (std::is_same_v<T, half>) group_stats_f16(bx.p(), partial.data(), cpg * S, parts);
+        else group_stats_f32(bx.p(), partial.data(), cpg * S, parts);
+    });
+    launch({(unsigned)(B * G), (unsigned)parts}, {256}, [&] {
+        if constexpr (std::is_same_v<T, half>) group_apply_f16(bx.p(), partial.data(), bg.p(), bb.p(), y.p(), C, S, G, parts, 1e-6f, silu_on);
+        else group_apply_f32(bx.p(), partial.data(), bg.p(), bb.p(), y.p(), C, S, G, parts, 1e-6f, silu_on);
     });
     report(std::string("group_norm_") + sfx<T>() + " C" + std::to_string(C) + " S" + std::to_string(S) + " G" + std::to_string(G), e, y.f(), tol<T>());
 

@@ -2,11 +2,15 @@ package refiner.engine.backend.cuda;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
@@ -31,7 +35,11 @@ public final class CudaBackend implements Backend {
     private final CUstream stream = new CUstream();
     private final DeviceAllocator memory;
     private final Kernels kernels;
+    private final int multiprocessors;
     private final Map<WeightKey, Uploaded> weights = new HashMap<>();
+    /** The storage of every uploaded weight, and the channels-last copies of convolution weights made from them. */
+    private final Set<Object> weightStorage = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<Object, Tensor> channelsLast = new IdentityHashMap<>();
     private boolean debug;
     private boolean wgmmaAllowed = true;
     private boolean closed;
@@ -64,6 +72,7 @@ public final class CudaBackend implements Backend {
         JCudaDriver.cuStreamCreate(stream, 0);
         this.memory = new DeviceAllocator(stream);
         this.kernels = new Kernels(probe.major(), probe.minor(), stream);
+        this.multiprocessors = CudaProbe.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
     }
 
     @Override
@@ -190,6 +199,7 @@ public final class CudaBackend implements Backend {
         }
         Tensor t = new Tensor(this, precision.dtype(), shape, m, false);
         weights.put(key, new Uploaded(w, t));
+        weightStorage.add(m);
         return t;
     }
 
@@ -209,6 +219,8 @@ public final class CudaBackend implements Backend {
         JCudaDriver.cuStreamSynchronize(stream);
         memory.freeAll();
         weights.clear();
+        weightStorage.clear();
+        channelsLast.clear();
         kernels.unload();
         JCudaDriver.cuStreamDestroy(stream);
         JCudaDriver.cuDevicePrimaryCtxRelease(device);
@@ -221,11 +233,28 @@ public final class CudaBackend implements Backend {
     static final int WGMMA_SHARED_BYTES = 3 * 32768 + 1024;
 
     /**
-     * Whether a product of reduction length {@code k} runs on the sm_90a kernels: fp16 on a
-     * compute capability 9.0 device, rows of whole 16-byte chunks (buffers are 256-byte aligned).
+     * Whether a product runs on the sm_90a kernels: fp16 on a compute capability 9.0 device, rows
+     * of whole 16-byte chunks ({@code k}: the reduction length of a dense layer, the input channels
+     * of a convolution; buffers are 256-byte aligned).
      */
     private boolean wgmma(int k) {
         return wgmmaAllowed && precision == Precision.F16 && kernels.hopper() && k % 8 == 0;
+    }
+
+    /**
+     * The convolution weight {@code w} [O, C, k, k] as [O, k, k, C] for the sm_90a kernel: the
+     * same tensor for 1x1 kernels; for an uploaded weight, a copy made on first use and kept as
+     * long as the weight; otherwise a fresh copy, for the caller to close.
+     */
+    private Tensor channelsLastWeight(Tensor w) {
+        int o = w.dim(0), c = w.dim(1), kk = w.dim(2) * w.dim(3);
+        if (kk == 1) return w;
+        Tensor cached = channelsLast.get(w.storage());
+        if (cached != null) return cached;
+        Tensor t = allocate(o, w.dim(2), w.dim(3), c);
+        transpose(out(w), out(t), o, c, kk);
+        if (weightStorage.contains(w.storage())) channelsLast.put(w.storage(), t);
+        return t;
     }
 
     /** Lets products use the sm_90a kernels where they apply (the default), or keeps them on WMMA: for comparisons. */
@@ -270,13 +299,20 @@ public final class CudaBackend implements Backend {
         if (oh < 1 || ow < 1 || stride < 1) throw new IllegalArgumentException("conv2d: kernel " + ks + " stride " + stride + " leaves no output for " + x);
         CUdeviceptr pb = optional(bias, o, "conv2d");
         Tensor y = allocate(b, o, oh, ow);
-        Kernels.Args args = new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding)
-                .i(oh).i(ow);
-        if (wgmma(c * ks * ks) && oh * ow % 8 == 0) {
-            kernels.launch("gemm_wgmma", "conv2d_wgmma", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, WGMMA_SHARED_BYTES, args);
+        if (wgmma(c)) {
+            Tensor wt = channelsLastWeight(w);
+            try (Tensor xt = allocate(b, h, wd, c)) {
+                transpose(px, out(xt), b, c, h * wd);
+                kernels.launch("gemm_wgmma", "conv2d_wgmma", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, WGMMA_SHARED_BYTES,
+                        new Kernels.Args().ptr(out(xt)).ptr(out(wt)).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding)
+                                .i(oh).i(ow));
+            } finally {
+                if (wt != w && !weightStorage.contains(w.storage())) wt.close();
+            }
         } else {
             int tile = precision == Precision.F16 ? 128 : 64;
-            kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, tile), (int) ceilL((long) b * oh * ow, tile), 1, 256, 1, args);
+            kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, tile), (int) ceilL((long) b * oh * ow, tile), 1, 256, 1,
+                    new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding).i(oh).i(ow));
         }
         return checked(y);
     }
@@ -291,8 +327,15 @@ public final class CudaBackend implements Backend {
         CUdeviceptr pg = vector(gamma, c, "groupNorm gamma"), pbeta = vector(beta, c, "groupNorm beta");
         int s = (int) (x.numel() / ((long) b * c));
         Tensor y = allocate(x.shape());
-        kernels.launch("norm", "group_norm_" + precision.suffix(), b * groups, 1, 1, 512, 1,
-                new Kernels.Args().ptr(px).ptr(pg).ptr(pbeta).ptr(out(y)).i(c).i(s).i(groups).f(eps).i(silu ? 1 : 0));
+        int n = c / groups * s;
+        int parts = Math.max(1, Math.min(ceil(4 * multiprocessors, b * groups), n / 2048));  // about 4 blocks per SM
+        DeviceMemory partial = memory.allocate((long) b * groups * parts * 3 * Float.BYTES);
+        kernels.launch("norm", "group_stats_" + precision.suffix(), b * groups, parts, 1, 256, 1,
+                new Kernels.Args().ptr(px).ptr(partial.ptr()).i(n).i(parts));
+        kernels.launch("norm", "group_apply_" + precision.suffix(), b * groups, parts, 1, 256, 1,
+                new Kernels.Args().ptr(px).ptr(partial.ptr()).ptr(pg).ptr(pbeta).ptr(out(y)).i(c).i(s).i(groups).i(parts).f(eps)
+                        .i(silu ? 1 : 0));
+        memory.free(partial);  // reused only by later work on the same stream
         return checked(y);
     }
 

@@ -149,7 +149,8 @@ class CudaOpsTest {
     @ParameterizedTest(name = "{0} groupNorm x[{1},{2},{3}] groups={4} silu={5}")
     @CsvSource({
         "F16, 2, 64, 63, 32, true", "F16, 1, 32, 25, 8, false", "F16, 2, 96, 16, 32, true", "F16, 1, 64, 4096, 32, false",
-        "F32, 2, 64, 63, 32, true", "F32, 1, 32, 25, 8, false", "F32, 1, 64, 4096, 32, true"})
+        "F16, 2, 96, 4099, 32, true", "F32, 2, 64, 63, 32, true", "F32, 1, 32, 25, 8, false", "F32, 1, 64, 4096, 32, true",
+        "F32, 2, 96, 4099, 32, false"})
     void groupNorm(Precision p, int b, int c, int s, int groups, boolean silu) {
         Pair x = act(p, 2.0, 3.0, b, c, s), g = weight(p, 0.5, 1.0, c), beta = weight(p, 0.5, 0, c);
         check(p, REF.groupNorm(x.ref, groups, g.ref, beta.ref, 1e-6f, silu),
