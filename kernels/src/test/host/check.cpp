@@ -159,7 +159,7 @@ static void norms(int B, int C, int S, int G, bool silu_on) {
 }
 
 template <class T>
-static void attention(int B, int H, int Lq, int Lk, int D, bool causal, bool tensorCores) {
+static void attention(int B, int H, int Lq, int Lk, int D, bool causal) {
     const size_t ldr = (size_t)H * D;
     auto q = rounded<T>(rnd(B * Lq * ldr, 2.0f)), k = rounded<T>(rnd(B * Lk * ldr, 2.0f)), v = rounded<T>(rnd(B * Lk * ldr));
     std::vector<double> e(B * Lq * ldr);
@@ -186,13 +186,8 @@ static void attention(int B, int H, int Lq, int Lk, int D, bool causal, bool ten
     Buf<T> bq(q), bk(k), bv(v), y(e.size());
     std::string name;
     if constexpr (std::is_same_v<T, half>) {
-        if (tensorCores) {
-            name = "attn64_f16";
-            launch({(unsigned)(Lq + 63) / 64, (unsigned)(B * H)}, {128}, [&] { attn64_f16(bq.p(), bk.p(), bv.p(), y.p(), H, Lq, Lk, causal, (float)scale); });
-        } else {
-            name = "attn_generic_f16";
-            launch({(unsigned)(Lq + 7) / 8, (unsigned)(B * H)}, {128}, [&] { attn_generic_f16(bq.p(), bk.p(), bv.p(), y.p(), H, D, Lq, Lk, causal, (float)scale); });
-        }
+        name = "attn_generic_f16";
+        launch({(unsigned)(Lq + 7) / 8, (unsigned)(B * H)}, {128}, [&] { attn_generic_f16(bq.p(), bk.p(), bv.p(), y.p(), H, D, Lq, Lk, causal, (float)scale); });
     } else {
         name = "attn_generic_f32";
         launch({(unsigned)(Lq + 7) / 8, (unsigned)(B * H)}, {128}, [&] { attn_generic_f32(bq.p(), bk.p(), bv.p(), y.p(), H, D, Lq, Lk, causal, (float)scale); });
@@ -334,13 +329,11 @@ int main() {
     norms<half>(2, 64, 9, 32, true);
     norms<half>(1, 32, 33, 8, false);
     norms<float>(2, 64, 9, 32, true);
-    attention<half>(1, 2, 100, 77, 64, false, true);
-    attention<half>(1, 1, 130, 130, 64, true, true);
-    attention<half>(2, 2, 77, 77, 32, true, false);
-    attention<half>(1, 1, 40, 40, 128, false, false);
-    attention<float>(1, 1, 19, 19, 512, false, false);
-    attention<float>(1, 2, 17, 5, 40, false, false);
-    attention<float>(1, 3, 21, 21, 64, true, false);
+    attention<half>(2, 2, 77, 77, 32, true);
+    attention<half>(1, 1, 40, 40, 128, false);
+    attention<float>(1, 1, 19, 19, 512, false);
+    attention<float>(1, 2, 17, 5, 40, false);
+    attention<float>(1, 3, 21, 21, 64, true);
     pointwise<half>();
     pointwise<float>();
     layout_ops();
