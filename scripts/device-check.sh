@@ -6,7 +6,8 @@
 # Prints nvidia-smi, runs every test tagged "gpu" with the JUnit console launcher (kernel-by-kernel
 # checks against the reference loops, CUDA golden cases), then times each kernel on UNet shapes
 # against the card's measured ceilings, times full-size UNet steps on synthetic weights (and
-# profiles one by op), and prints the kernel table, the step time and the op profile last. Everything is also written to
+# profiles one by op), refines examples/shapes.png with the demo model on CUDA through the command
+# line, and prints the kernel table, the step time and the op profile last. Everything is also written to
 # $OUT (device-check.log, bench.txt, unet-step.txt, junit/) when OUT is set, else to device/out.
 # Each stage has its own time limit (240 s tests, 150 s each benchmark), so one hang leaves the
 # others their turn. Exit status: 0 when tests and benchmark passed, 1 otherwise (no GPU, no device/, a failed test).
@@ -55,11 +56,16 @@ echo "== full-size UNet step (synthetic weights)"
 timeout 150 "${java[@]}" -cp "$cp" refiner.tests.UNetStepBench "$root/device/shared/models/fullsize-manifest" 5 | tee "$out/unet-step.txt"
 step=${PIPESTATUS[0]}
 
+echo "== refine on CUDA (the built-in demo model)"
+timeout 120 "${java[@]}" -cp "$cp" refiner.cli.Main refine --backend cuda -i examples/shapes.png \
+  -p "a blue ball and a golden box, studio light" --seed 42 -o "$out/shapes-refined-cuda.png"
+refine=$?
+
 echo
-echo "device-check: gpu tests exit $tests, kernel benchmark exit $bench, UNet step exit $step; log in $out/device-check.log"
+echo "device-check: gpu tests exit $tests, kernel benchmark exit $bench, UNet step exit $step, refine exit $refine; log in $out/device-check.log"
 if [ -f "$out/bench.txt" ]; then
   sed -n '/^Kernel timings/,$p' "$out/bench.txt"
 fi
 grep '^full-size UNet step' "$out/unet-step.txt" || true
 sed -n '/^One step/,$p' "$out/unet-step.txt"
-[ $tests -eq 0 ] && [ $bench -eq 0 ] && [ $step -eq 0 ] || exit 1
+[ $tests -eq 0 ] && [ $bench -eq 0 ] && [ $step -eq 0 ] && [ $refine -eq 0 ] || exit 1

@@ -3,7 +3,7 @@
 # no Java, no Maven and no network. Run here, from anywhere inside the checkout:
 #   scripts/prepare-device.sh
 # device/ then holds: runtime.tar.xz (a jlink'ed Java 25, uncompressed inside so that xz packs it
-# best), lib/ (main jars, dependencies, the JUnit console launcher), classes/ (test classes of
+# best), lib/ (main jars with the command line's, dependencies, the JUnit console launcher), classes/ (test classes of
 # engine and tests), shared/ (the tiny-refiner golden fixtures and model and the full-size key
 # manifest, found by the tests as ../shared from device/work). Carry `device` with the device call.
 set -euo pipefail
@@ -28,7 +28,7 @@ rm -rf "$dev"
 mkdir -p "$dev/lib" "$dev/classes" "$dev/shared/golden" "$dev/shared/models" "$dev/work"
 
 echo "== building (main jars, test classes, dependencies)"
-mvn -B -q package dependency:copy-dependencies -pl engine,tests -am -DskipTests \
+mvn -B -q package dependency:copy-dependencies -pl engine,tests,cli -am -DskipTests \
   -DincludeScope=test -DexcludeGroupIds=dev.refiner,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
   -DoutputDirectory="$dev/lib"
 for m in model-loader tokenizer kernels engine cli; do

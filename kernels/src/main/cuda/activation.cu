@@ -1,8 +1,10 @@
 // activation.cu: pointwise activations and arithmetic, fp32 inside.
 //
 // Versions:
-//   v1  grid-stride loops, one element per thread per step (memory bound; 16-byte vector
-//       accesses are the next step).
+//   v1  grid-stride loops, one element per thread per step. H100: add 1.4 TB/s, GEGLU 1.2 TB/s,
+//       SiLU 0.9 TB/s (of 3.0 measured by a copy).
+//   v2  8 elements per thread per step through 16-byte accesses (two for fp32) wherever the
+//       lengths are multiples of 8; the one-element loop remains for the rest.
 //
 //   act_{f16,f32}           y = f(x), kind 0 erf-GELU, 1 quick-GELU x*sigmoid(1.702x), 2 SiLU
 //   geglu_{f16,f32}         x[rows, 2F] = [h, g] -> y[rows, F] = h * gelu(g)
@@ -11,33 +13,142 @@
 //   scale_{f16,f32}         y = x * s
 #include "common.cuh"
 
-#define ACTIVATIONS(T, SUF)                                                                             \
-    extern "C" __global__ void act_##SUF(const T* __restrict__ x, T* __restrict__ y, long long n,      \
-                                         int kind) {                                                    \
-        GRID_STRIDE(i, n) {                                                                             \
-            const float v = ld(x + i);                                                                  \
-            st(y + i, kind == 0 ? gelu_erf(v) : kind == 1 ? v * sigmoid(1.702f * v) : silu(v));         \
-        }                                                                                               \
-    }                                                                                                   \
-    extern "C" __global__ void geglu_##SUF(const T* __restrict__ x, T* __restrict__ y, long long rows, \
-                                           int F) {                                                     \
-        GRID_STRIDE(i, rows * F) {                                                                      \
-            const long long r = i / F, c = i - r * F;                                                   \
-            const T* xr = x + r * 2 * F;                                                                \
-            st(y + i, ld(xr + c) * gelu_erf(ld(xr + F + c)));                                           \
-        }                                                                                               \
-    }                                                                                                   \
-    extern "C" __global__ void add_##SUF(const T* __restrict__ a, const T* __restrict__ b,             \
-                                         T* __restrict__ y, long long n) {                              \
-        GRID_STRIDE(i, n) st(y + i, ld(a + i) + ld(b + i));                                             \
-    }                                                                                                   \
-    extern "C" __global__ void add_channels_##SUF(const T* __restrict__ x, const T* __restrict__ b,    \
-                                                  T* __restrict__ y, long long n, int S) {              \
-        GRID_STRIDE(i, n) st(y + i, ld(x + i) + ld(b + i / S));                                         \
-    }                                                                                                   \
-    extern "C" __global__ void scale_##SUF(const T* __restrict__ x, T* __restrict__ y, long long n,    \
-                                           float s) {                                                   \
-        GRID_STRIDE(i, n) st(y + i, ld(x + i) * s);                                                     \
+// Eight consecutive elements in fp32: one 16-byte access for half, two for float. The pointer is
+// 16-byte aligned (buffers are 256-byte aligned; callers step in whole chunks of 8).
+__device__ __forceinline__ void load8(const half* p, float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) v[i] = ld(p + i);
+#else
+    const uint4 u = *reinterpret_cast<const uint4*>(p);
+    const half2* h = reinterpret_cast<const half2*>(&u);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const float2 f = __half22float2(h[i]);
+        v[2 * i] = f.x;
+        v[2 * i + 1] = f.y;
     }
+#endif
+}
+__device__ __forceinline__ void load8(const float* p, float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) v[i] = p[i];
+#else
+    const float4 a = reinterpret_cast<const float4*>(p)[0], b = reinterpret_cast<const float4*>(p)[1];
+    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+#endif
+}
+__device__ __forceinline__ void store8(half* p, const float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) st(p + i, v[i]);
+#else
+    uint4 u;
+    half2* h = reinterpret_cast<half2*>(&u);
+#pragma unroll
+    for (int i = 0; i < 4; i++) h[i] = __floats2half2_rn(v[2 * i], v[2 * i + 1]);
+    *reinterpret_cast<uint4*>(p) = u;
+#endif
+}
+__device__ __forceinline__ void store8(float* p, const float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) p[i] = v[i];
+#else
+    reinterpret_cast<float4*>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
+    reinterpret_cast<float4*>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
+#endif
+}
+
+__device__ __forceinline__ float activate(float v, int kind) {
+    return kind == 0 ? gelu_erf(v) : kind == 1 ? v * sigmoid(1.702f * v) : silu(v);
+}
+
+template <typename T>
+__device__ __forceinline__ void act(const T* __restrict__ x, T* __restrict__ y, long long n, int kind) {
+    if (n % 8 == 0) {
+        GRID_STRIDE(c, n / 8) {
+            float v[8];
+            load8(x + 8 * c, v);
+            for (int e = 0; e < 8; e++) v[e] = activate(v[e], kind);
+            store8(y + 8 * c, v);
+        }
+    } else {
+        GRID_STRIDE(i, n) st(y + i, activate(ld(x + i), kind));
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void geglu(const T* __restrict__ x, T* __restrict__ y, long long rows, int F) {
+    if (F % 8 == 0) {
+        const int cpr = F / 8;  // chunks per row
+        GRID_STRIDE(c, rows * cpr) {
+            const long long r = c / cpr, col = (c - r * cpr) * 8;
+            const T* xr = x + r * 2 * F;
+            float h[8], g[8];
+            load8(xr + col, h);
+            load8(xr + F + col, g);
+            for (int e = 0; e < 8; e++) h[e] *= gelu_erf(g[e]);
+            store8(y + r * F + col, h);
+        }
+    } else {
+        GRID_STRIDE(i, rows * F) {
+            const long long r = i / F, c = i - r * F;
+            const T* xr = x + r * 2 * F;
+            st(y + i, ld(xr + c) * gelu_erf(ld(xr + F + c)));
+        }
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void add(const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ y, long long n) {
+    if (n % 8 == 0) {
+        GRID_STRIDE(c, n / 8) {
+            float u[8], v[8];
+            load8(a + 8 * c, u);
+            load8(b + 8 * c, v);
+            for (int e = 0; e < 8; e++) u[e] += v[e];
+            store8(y + 8 * c, u);
+        }
+    } else {
+        GRID_STRIDE(i, n) st(y + i, ld(a + i) + ld(b + i));
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void add_channels(const T* __restrict__ x, const T* __restrict__ b, T* __restrict__ y, long long n,
+                                             int S) {
+    if (S % 8 == 0) {
+        GRID_STRIDE(c, n / 8) {
+            float v[8];
+            load8(x + 8 * c, v);
+            const float bc = ld(b + 8 * c / S);
+            for (int e = 0; e < 8; e++) v[e] += bc;
+            store8(y + 8 * c, v);
+        }
+    } else {
+        GRID_STRIDE(i, n) st(y + i, ld(x + i) + ld(b + i / S));
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void scale(const T* __restrict__ x, T* __restrict__ y, long long n, float s) {
+    if (n % 8 == 0) {
+        GRID_STRIDE(c, n / 8) {
+            float v[8];
+            load8(x + 8 * c, v);
+            for (int e = 0; e < 8; e++) v[e] *= s;
+            store8(y + 8 * c, v);
+        }
+    } else {
+        GRID_STRIDE(i, n) st(y + i, ld(x + i) * s);
+    }
+}
+
+#define ACTIVATIONS(T, SUF)                                                                                          \
+    extern "C" __global__ void act_##SUF(const T* x, T* y, long long n, int kind) { act(x, y, n, kind); }          \
+    extern "C" __global__ void geglu_##SUF(const T* x, T* y, long long rows, int F) { geglu(x, y, rows, F); }      \
+    extern "C" __global__ void add_##SUF(const T* a, const T* b, T* y, long long n) { add(a, b, y, n); }           \
+    extern "C" __global__ void add_channels_##SUF(const T* x, const T* b, T* y, long long n, int S) {              \
+        add_channels(x, b, y, n, S);                                                                               \
+    }                                                                                                              \
+    extern "C" __global__ void scale_##SUF(const T* x, T* y, long long n, float s) { scale(x, y, n, s); }
 ACTIVATIONS(half, f16)
 ACTIVATIONS(float, f32)

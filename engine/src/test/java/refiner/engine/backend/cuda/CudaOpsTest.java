@@ -181,17 +181,24 @@ class CudaOpsTest {
     @EnumSource(Precision.class)
     void pointwise(Precision p) {
         CudaBackend c = CUDA.get(p);
-        for (Activation a : Activation.values()) {
-            Pair x = act(p, 4.0, 0, 3, 7, 11);
-            check(p, REF.activation(x.ref, a), c.activation(x.cuda, a), a.toString());
+        // Odd lengths take the one-element loops, multiples of 8 the 16-byte ones.
+        for (int[] shape : new int[][] {{3, 7, 11}, {2, 64, 40}}) {
+            for (Activation a : Activation.values()) {
+                Pair x = act(p, 4.0, 0, shape);
+                check(p, REF.activation(x.ref, a), c.activation(x.cuda, a), a + " " + Arrays.toString(shape));
+            }
+            Pair a = act(p, shape), b = act(p, shape);
+            check(p, REF.add(a.ref, b.ref), c.add(a.cuda, b.cuda), "add " + Arrays.toString(shape));
+            check(p, REF.scale(a.ref, 0.18215f), c.scale(a.cuda, 0.18215f), "scale " + Arrays.toString(shape));
         }
-        Pair g = act(p, 3.0, 0, 2, 77, 320);
-        check(p, REF.geglu(g.ref), c.geglu(g.cuda), "geglu");
-        Pair a = act(p, 5, 1001), b = act(p, 5, 1001);
-        check(p, REF.add(a.ref, b.ref), c.add(a.cuda, b.cuda), "add");
-        Pair x = act(p, 2, 64, 7, 5), ch = act(p, 2, 64);
-        check(p, REF.addChannels(x.ref, ch.ref), c.addChannels(x.cuda, ch.cuda), "addChannels");
-        check(p, REF.scale(a.ref, 0.18215f), c.scale(a.cuda, 0.18215f), "scale");
+        for (int f : new int[] {161, 320}) {
+            Pair g = act(p, 3.0, 0, 2, 77, 2 * f);
+            check(p, REF.geglu(g.ref), c.geglu(g.cuda), "geglu F=" + f);
+        }
+        for (int[] shape : new int[][] {{2, 64, 7, 5}, {2, 64, 4, 6}}) {
+            Pair x = act(p, shape), ch = act(p, 2, 64);
+            check(p, REF.addChannels(x.ref, ch.ref), c.addChannels(x.cuda, ch.cuda), "addChannels " + Arrays.toString(shape));
+        }
     }
 
     @ParameterizedTest(name = "{0} layout ops")
