@@ -42,7 +42,6 @@ public final class CudaBackend implements Backend {
     private final Map<Object, Tensor> channelsLast = new IdentityHashMap<>();
     private boolean debug;
     private boolean wgmmaAllowed = true;
-
     private boolean closed;
 
     private record WeightKey(long address, long bytes, String name) {
