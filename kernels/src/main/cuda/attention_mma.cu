@@ -10,10 +10,12 @@
 //       which is also the A-fragment layout of P, so the softmax (exp2, running max and sum per row,
 //       reduced across the 4 lanes of a row) and O += P V never leave registers; V fragments come
 //       from ldmatrix.trans. Causal blocks stop at their last query's key tile.
+//   v2  64 queries per block (4 warps): 140 registers a thread allow three blocks per SM instead of
+//       one block of 8 warps; 7-13 % faster on the UNet's shapes (H200, side by side).
 #include "common.cuh"
 
 namespace fa {
-constexpr int D = 64, BQ = 128, BK = 64, LD = D + 8, THREADS = 256;
+constexpr int D = 64, BK = 64, LD = D + 8;
 constexpr int TILE = BK * LD;  // halfs of one K or V tile
 }  // namespace fa
 
@@ -46,10 +48,11 @@ __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
     return *reinterpret_cast<const uint32_t*>(&h);
 }
 
-extern "C" __global__ void __launch_bounds__(fa::THREADS)
-attn64_mma_f16(const half* __restrict__ q, const half* __restrict__ k, const half* __restrict__ v, half* __restrict__ o,
-               int H, int Lq, int Lk, int causal, float scale) {
+template <int WARPS>
+__device__ __forceinline__ void attn64(const half* __restrict__ q, const half* __restrict__ k, const half* __restrict__ v,
+                                       half* __restrict__ o, int H, int Lq, int Lk, int causal, float scale) {
     using namespace fa;
+    constexpr int THREADS = 32 * WARPS, BQ = 16 * WARPS;
     __shared__ __align__(128) half Ks[2][TILE];
     __shared__ __align__(128) half Vs[2][TILE];
 
@@ -79,7 +82,7 @@ attn64_mma_f16(const half* __restrict__ q, const half* __restrict__ k, const hal
     auto load = [&](int t, int s) {
         const int k0 = t * BK;
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < BK * 8 / THREADS; i++) {
             const int c = tid + i * THREADS, r = c >> 3, col = (c & 7) * 8;
             const bool ok = k0 + r < Lk;
             cp_async16(&Ks[s][r * LD + col], ok ? kb + (size_t)(k0 + r) * ldr + col : kb, ok);
@@ -189,4 +192,10 @@ attn64_mma_f16(const half* __restrict__ q, const half* __restrict__ k, const hal
         if (r0 + 8 < Lq)
             *reinterpret_cast<half2*>(ob + (size_t)(r0 + 8) * ldr + d) = __floats2half2_rn(acc[j][2] * l[1], acc[j][3] * l[1]);
     }
+}
+
+extern "C" __global__ void __launch_bounds__(128)
+attn64_mma_f16(const half* __restrict__ q, const half* __restrict__ k, const half* __restrict__ v, half* __restrict__ o,
+               int H, int Lq, int Lk, int causal, float scale) {
+    attn64<4>(q, k, v, o, H, Lq, Lk, causal, scale);
 }

@@ -57,6 +57,50 @@ template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 #endif
 
+// Eight consecutive elements in fp32: one 16-byte access for half, two for float. The pointer is
+// 16-byte aligned (buffers are 256-byte aligned; callers step in whole chunks of 8).
+__device__ __forceinline__ void load8(const half* p, float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) v[i] = ld(p + i);
+#else
+    const uint4 u = *reinterpret_cast<const uint4*>(p);
+    const half2* h = reinterpret_cast<const half2*>(&u);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const float2 f = __half22float2(h[i]);
+        v[2 * i] = f.x;
+        v[2 * i + 1] = f.y;
+    }
+#endif
+}
+__device__ __forceinline__ void load8(const float* p, float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) v[i] = p[i];
+#else
+    const float4 a = reinterpret_cast<const float4*>(p)[0], b = reinterpret_cast<const float4*>(p)[1];
+    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+#endif
+}
+__device__ __forceinline__ void store8(half* p, const float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) st(p + i, v[i]);
+#else
+    uint4 u;
+    half2* h = reinterpret_cast<half2*>(&u);
+#pragma unroll
+    for (int i = 0; i < 4; i++) h[i] = __floats2half2_rn(v[2 * i], v[2 * i + 1]);
+    *reinterpret_cast<uint4*>(p) = u;
+#endif
+}
+__device__ __forceinline__ void store8(float* p, const float* v) {
+#ifdef REFINER_HOST_EMULATION
+    for (int i = 0; i < 8; i++) p[i] = v[i];
+#else
+    reinterpret_cast<float4*>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
+    reinterpret_cast<float4*>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
+#endif
+}
+
 __device__ __forceinline__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + __expf(-x)); }
 __device__ __forceinline__ float silu(float x) { return x * sigmoid(x); }

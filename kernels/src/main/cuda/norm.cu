@@ -7,13 +7,16 @@
 //       floats of shared memory; three passes over the group (sum, squared deviations, write),
 //       the later ones served mostly from L2. H100: GroupNorm+SiLU of 2x768x64x64 in 32 groups
 //       at 223 GB/s (64 blocks for 132 SMs).
-//   v2  GroupNorm in two launches over `parts` slices per group, so that the grid fills the GPU:
+//   v2  LayerNorm of rows with D % 8 == 0 and D <= 2048 by one warp per row, the row held in
+//       registers and moved in 16-byte accesses (one read, one write); other rows as in v1.
+//       GroupNorm in two launches over `parts` slices per group, so that the grid fills the GPU:
 //       group_stats gives each slice's count, mean and squared deviations (two passes), and
 //       group_apply combines them (Chan's pairwise formula) and writes its slice.
 //
 //   group_stats_{f16,f32}  grid (B*G, parts), 256 threads: x[B, C, S] -> partial[B*G, parts, 3]
 //   group_apply_{f16,f32}  grid (B*G, parts), 256 threads: x, partial -> y, S = product of spatial dims
-//   layer_norm_{f16,f32}   grid rows, 256 threads: x[rows, D] -> y
+//   layer_norm_{f16,f32}       grid ceil(rows / 8), 256 threads (a warp per row): x[rows, D] -> y
+//   layer_norm_rows_{f16,f32}  grid rows, 256 threads: x[rows, D] -> y
 #include "common.cuh"
 
 // Slice `part` (of `parts`) of group (b, g), which holds n = (C / G) * S contiguous elements.
@@ -80,9 +83,60 @@ __device__ __forceinline__ void group_apply(const T* __restrict__ x, const float
     }
 }
 
+// LayerNorm of one row per warp, for D % 8 == 0 and D <= 2048: the row stays in registers (chunks of
+// 8 elements, chunk c on lane c % 32), so it is read once and written once.
 template <typename T>
 __device__ __forceinline__ void layer_norm(const T* __restrict__ x, const T* __restrict__ gamma,
-                                           const T* __restrict__ beta, T* __restrict__ y, int D, float eps) {
+                                           const T* __restrict__ beta, T* __restrict__ y, int rows, int D, float eps) {
+    constexpr int MAXC = 2048 / 8 / 32;  // chunks per lane
+    const int lane = threadIdx.x & 31;
+    const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (row >= rows) return;
+    const int chunks = D / 8;
+    const T* xr = x + (size_t)row * D;
+    T* yr = y + (size_t)row * D;
+    float v[MAXC][8];
+    float s = 0.0f;
+#pragma unroll
+    for (int i = 0; i < MAXC; i++) {
+        const int c = lane + 32 * i;
+        if (c < chunks) {
+            load8(xr + 8 * c, v[i]);
+#pragma unroll
+            for (int e = 0; e < 8; e++) s += v[i][e];
+        }
+    }
+    const float mean = warp_sum(s) / D;
+    float q = 0.0f;
+#pragma unroll
+    for (int i = 0; i < MAXC; i++) {
+        if (lane + 32 * i < chunks) {
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                const float d = v[i][e] - mean;
+                q += d * d;
+            }
+        }
+    }
+    const float rstd = rsqrtf(warp_sum(q) / D + eps);
+#pragma unroll
+    for (int i = 0; i < MAXC; i++) {
+        const int c = lane + 32 * i;
+        if (c < chunks) {
+            float g[8], b[8];
+            load8(gamma + 8 * c, g);
+            load8(beta + 8 * c, b);
+#pragma unroll
+            for (int e = 0; e < 8; e++) v[i][e] = (v[i][e] - mean) * rstd * g[e] + b[e];
+            store8(yr + 8 * c, v[i]);
+        }
+    }
+}
+
+// LayerNorm of one row per block, any D.
+template <typename T>
+__device__ __forceinline__ void layer_norm_rows(const T* __restrict__ x, const T* __restrict__ gamma,
+                                                const T* __restrict__ beta, T* __restrict__ y, int D, float eps) {
     __shared__ float scratch[32];
     const T* xr = x + (size_t)blockIdx.x * D;
     T* yr = y + (size_t)blockIdx.x * D;
@@ -107,9 +161,13 @@ __device__ __forceinline__ void layer_norm(const T* __restrict__ x, const T* __r
                                                  T* y, int C, int S, int G, int parts, float eps, int apply_silu) { \
         group_apply(x, partial, gamma, beta, y, C, S, G, parts, eps, apply_silu);                                \
     }                                                                                                            \
-    extern "C" __global__ void layer_norm_##SUF(const T* x, const T* gamma, const T* beta, T* y, int D,         \
+    extern "C" __global__ void layer_norm_##SUF(const T* x, const T* gamma, const T* beta, T* y, int rows, int D, \
                                                 float eps) {                                                     \
-        layer_norm(x, gamma, beta, y, D, eps);                                                                   \
+        layer_norm(x, gamma, beta, y, rows, D, eps);                                                             \
+    }                                                                                                            \
+    extern "C" __global__ void layer_norm_rows_##SUF(const T* x, const T* gamma, const T* beta, T* y, int D,    \
+                                                     float eps) {                                                \
+        layer_norm_rows(x, gamma, beta, y, D, eps);                                                              \
     }
 NORMS(half, f16)
 NORMS(float, f32)

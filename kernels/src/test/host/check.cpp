@@ -151,11 +151,19 @@ static void norms(int B, int C, int S, int G, bool silu_on) {
     std::vector<float> g2(D), b2(D);
     for (int i = 0; i < D; i++) { g2[i] = g[i % C]; b2[i] = be[i % C]; }
     Buf<T> bg2(g2), bb2(b2), y2(x.size());
-    launch({(unsigned)rows}, {256}, [&] {
-        if constexpr (std::is_same_v<T, half>) layer_norm_f16(bx.p(), bg2.p(), bb2.p(), y2.p(), D, 1e-5f);
-        else layer_norm_f32(bx.p(), bg2.p(), bb2.p(), y2.p(), D, 1e-5f);
-    });
-    report(std::string("layer_norm_") + sfx<T>() + " rows" + std::to_string(rows) + " D" + std::to_string(D), e2, y2.f(), tol<T>());
+    const bool byWarp = D % 8 == 0 && D <= 2048;
+    if (byWarp) {
+        launch({(unsigned)(rows + 7) / 8}, {256}, [&] {
+            if constexpr (std::is_same_v<T, half>) layer_norm_f16(bx.p(), bg2.p(), bb2.p(), y2.p(), rows, D, 1e-5f);
+            else layer_norm_f32(bx.p(), bg2.p(), bb2.p(), y2.p(), rows, D, 1e-5f);
+        });
+    } else {
+        launch({(unsigned)rows}, {256}, [&] {
+            if constexpr (std::is_same_v<T, half>) layer_norm_rows_f16(bx.p(), bg2.p(), bb2.p(), y2.p(), D, 1e-5f);
+            else layer_norm_rows_f32(bx.p(), bg2.p(), bb2.p(), y2.p(), D, 1e-5f);
+        });
+    }
+    report(std::string(byWarp ? "layer_norm_" : "layer_norm_rows_") + sfx<T>() + " rows" + std::to_string(rows) + " D" + std::to_string(D), e2, y2.f(), tol<T>());
 }
 
 template <class T>
@@ -329,6 +337,8 @@ int main() {
     norms<half>(2, 64, 9, 32, true);
     norms<half>(1, 32, 33, 8, false);
     norms<float>(2, 64, 9, 32, true);
+    norms<half>(1, 8, 40, 4, true);
+    norms<float>(3, 8, 1288, 4, false);
     attention<half>(2, 2, 77, 77, 32, true);
     attention<half>(1, 1, 40, 40, 128, false);
     attention<float>(1, 1, 19, 19, 512, false);

@@ -346,8 +346,13 @@ public final class CudaBackend implements Backend {
         CUdeviceptr pg = vector(gamma, d, "layerNorm gamma"), pbeta = vector(beta, d, "layerNorm beta");
         long rows = x.numel() / d;
         Tensor y = allocate(x.shape());
-        kernels.launch("norm", "layer_norm_" + precision.suffix(), (int) rows, 1, 1, 256, 1,
-                new Kernels.Args().ptr(px).ptr(pg).ptr(pbeta).ptr(out(y)).i(d).f(eps));
+        if (d % 8 == 0 && d <= 2048) {  // a warp per row, the row in registers
+            kernels.launch("norm", "layer_norm_" + precision.suffix(), (int) ceilL(rows, 8), 1, 1, 256, 1,
+                    new Kernels.Args().ptr(px).ptr(pg).ptr(pbeta).ptr(out(y)).i((int) rows).i(d).f(eps));
+        } else {
+            kernels.launch("norm", "layer_norm_rows_" + precision.suffix(), (int) rows, 1, 1, 256, 1,
+                    new Kernels.Args().ptr(px).ptr(pg).ptr(pbeta).ptr(out(y)).i(d).f(eps));
+        }
         return checked(y);
     }
 
@@ -365,7 +370,7 @@ public final class CudaBackend implements Backend {
         float scale = (float) (1.0 / Math.sqrt(d));
         Tensor y = allocate(q.shape());
         if (precision == Precision.F16 && d == 64) {
-            kernels.launch("attention_mma", "attn64_mma_f16", ceil(lq, 128), b * heads, 1, 256, 1,
+            kernels.launch("attention_mma", "attn64_mma_f16", ceil(lq, 64), b * heads, 1, 128, 1,
                     new Kernels.Args().ptr(pq).ptr(pk).ptr(pv).ptr(out(y)).i(heads).i(lq).i(lk).i(causal ? 1 : 0).f(scale));
         } else {
             kernels.launch("attention", "attn_generic_" + precision.suffix(), ceil(lq, 8), b * heads, 1, 128, 1,

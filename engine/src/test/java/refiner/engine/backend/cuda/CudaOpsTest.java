@@ -158,7 +158,8 @@ class CudaOpsTest {
     }
 
     @ParameterizedTest(name = "{0} layerNorm rows={1} D={2}")
-    @CsvSource({"F16, 154, 64", "F16, 5, 1280", "F16, 3, 33", "F32, 154, 64", "F32, 3, 33"})
+    @CsvSource({"F16, 154, 64", "F16, 5, 1280", "F16, 3, 33", "F16, 8193, 768", "F16, 2, 2056", "F32, 154, 64", "F32, 3, 33",
+        "F32, 9, 1536"})
     void layerNorm(Precision p, int rows, int d) {
         Pair x = act(p, 2.0, 1.5, rows, d), g = weight(p, 0.5, 1.0, d), beta = weight(p, 0.5, 0, d);
         check(p, REF.layerNorm(x.ref, g.ref, beta.ref, 1e-5f), CUDA.get(p).layerNorm(x.cuda, g.cuda, beta.cuda, 1e-5f), "layerNorm");
