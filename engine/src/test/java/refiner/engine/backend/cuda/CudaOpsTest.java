@@ -149,7 +149,7 @@ class CudaOpsTest {
     @ParameterizedTest(name = "{0} groupNorm x[{1},{2},{3}] groups={4} silu={5}")
     @CsvSource({
         "F16, 2, 64, 63, 32, true", "F16, 1, 32, 25, 8, false", "F16, 2, 96, 16, 32, true", "F16, 1, 64, 4096, 32, false",
-        "F16, 2, 96, 4099, 32, true", "F32, 2, 64, 63, 32, true", "F32, 1, 32, 25, 8, false", "F32, 1, 64, 4096, 32, true",
+        "F16, 2, 96, 4099, 32, true", "F16, 2, 320, 1024, 32, true", "F32, 2, 64, 63, 32, true", "F32, 1, 32, 25, 8, false", "F32, 1, 64, 4096, 32, true",
         "F32, 2, 96, 4099, 32, false"})
     void groupNorm(Precision p, int b, int c, int s, int groups, boolean silu) {
         Pair x = act(p, 2.0, 3.0, b, c, s), g = weight(p, 0.5, 1.0, c), beta = weight(p, 0.5, 0, c);
@@ -208,6 +208,8 @@ class CudaOpsTest {
         CudaBackend c = CUDA.get(p);
         Pair a = act(p, 2, 3, 5, 7), b = act(p, 2, 4, 5, 7);
         check(p, REF.concat(1, a.ref, b.ref), c.concat(1, a.cuda, b.cuda), "concat axis 1");
+        Pair a8 = act(p, 2, 8, 4, 4), b8 = act(p, 2, 16, 4, 4);
+        check(p, REF.concat(1, a8.ref, b8.ref), c.concat(1, a8.cuda, b8.cuda), "concat axis 1, chunks of 8");
         Pair d = act(p, 3, 5, 7);
         check(p, REF.concat(0, a.ref, d.ref.reshape(1, 3, 5, 7)), c.concat(0, a.cuda, d.cuda.reshape(1, 3, 5, 7)), "concat axis 0");
         Pair e = act(p, 2, 3, 5, 9);
