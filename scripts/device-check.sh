@@ -7,10 +7,13 @@
 # checks against the reference loops, CUDA golden cases), then times each kernel on UNet shapes
 # against the card's measured ceilings, times full-size UNet steps on synthetic weights (and
 # profiles one by op), refines examples/shapes.png with the demo model on CUDA through the command
-# line, and prints the kernel table, the step time and the op profile last. Everything is also written to
-# $OUT (device-check.log, bench.txt, unet-step.txt, junit/) when OUT is set, else to device/out.
-# Each stage has its own time limit (240 s tests, 150 s each benchmark), so one hang leaves the
-# others their turn. Exit status: 0 when tests and benchmark passed, 1 otherwise (no GPU, no device/, a failed test).
+# line, benchmarks the whole pipeline at 1024 px on a synthetic full-size refiner written there
+# (`refiner synth`, about 6 GB), and prints the kernel table, the step time, the op profile and the
+# pipeline's stages last. Everything is also written to
+# $OUT (device-check.log, bench.txt, unet-step.txt, pipeline-1024.txt/.json, junit/) when OUT is
+# set, else to device/out.
+# Each stage has its own time limit, so one hang leaves the others their turn. Exit status: 0 when
+# every stage passed, 1 otherwise (no GPU, no device/, a failed test or run).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -61,11 +64,22 @@ timeout 120 "${java[@]}" -cp "$cp" refiner.cli.Main refine --backend cuda -i exa
   -p "a blue ball and a golden box, studio light" --seed 42 -o "$out/shapes-refined-cuda.png"
 refine=$?
 
+echo "== whole pipeline at 1024 px on CUDA (synthetic full-size refiner)"
+model=${TMPDIR:-/tmp}/refiner-1.0-synthetic
+if [ ! -d "$model" ]; then
+  timeout 150 "${java[@]}" -cp "$cp" refiner.cli.Main synth --preset refiner-1.0 --out "$model"
+fi
+timeout 240 "${java[@]}" -cp "$cp" refiner.cli.Main bench --model "$model" --backend cuda --width 1024 --height 1024 \
+  --steps 4 --repeat 2 --json "$out/pipeline-1024.json" | tee "$out/pipeline-1024.txt"
+pipeline=${PIPESTATUS[0]}
+
 echo
-echo "device-check: gpu tests exit $tests, kernel benchmark exit $bench, UNet step exit $step, refine exit $refine; log in $out/device-check.log"
+echo "device-check: gpu tests exit $tests, kernel benchmark exit $bench, UNet step exit $step, refine exit $refine," \
+  "pipeline exit $pipeline; log in $out/device-check.log"
 if [ -f "$out/bench.txt" ]; then
   sed -n '/^Kernel timings/,$p' "$out/bench.txt"
 fi
 grep '^full-size UNet step' "$out/unet-step.txt" || true
 sed -n '/^One step/,$p' "$out/unet-step.txt"
-[ $tests -eq 0 ] && [ $bench -eq 0 ] && [ $step -eq 0 ] && [ $refine -eq 0 ] || exit 1
+sed -n '/^machine/,$p' "$out/pipeline-1024.txt"
+[ $tests -eq 0 ] && [ $bench -eq 0 ] && [ $step -eq 0 ] && [ $refine -eq 0 ] && [ $pipeline -eq 0 ] || exit 1

@@ -70,16 +70,21 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
                 peakDeviceBytes < 0 ? "" : String.format(Locale.ROOT, "; device memory held %.2f GB", peakDeviceBytes / 1e9));
         out.printf(Locale.ROOT, "%-13s %10s %10s %10s %10s %10s %7s %10s%n", "stage", "median s", "min s", "max s", "GMAC", "GFLOP/s",
                 "% peak", "max |out|");
-        stages.forEach((name, s) -> out.printf(Locale.ROOT, "%-13s %10.3f %10.3f %10.3f %10.2f %10.1f %6.1f%% %10.3g%s%n", name,
-                s.timings().median(), s.timings().min(), s.timings().max(), s.macs() / 1e9, s.gflops(), 100 * s.gflops() / fmaPeakGflops,
+        stages.forEach((name, s) -> out.printf(Locale.ROOT, "%-13s %10.3f %10.3f %10.3f %10.2f %10.1f %7s %10.3g%s%n", name,
+                s.timings().median(), s.timings().min(), s.timings().max(), s.macs() / 1e9, s.gflops(), ofPeak(s.gflops()),
                 s.maxAbsOutput(), s.nonFiniteOutputs() == 0 ? "" : "  " + s.nonFiniteOutputs() + " NaN/Inf"));
         if (profile.isEmpty()) return;
         double total = profile.stream().mapToDouble(OpStats::seconds).sum();
         out.println();
         out.printf(Locale.ROOT, "%-22s %8s %10s %7s %10s %7s%n", "op (all stages)", "calls", "seconds", "% time", "GFLOP/s", "% peak");
         for (OpStats o : profile.subList(0, Math.min(topOps, profile.size()))) {
-            out.printf(Locale.ROOT, "%-22s %8d %10.3f %6.1f%% %10.1f %6.1f%%%n", o.op(), o.calls(), o.seconds(), 100 * o.seconds() / total,
-                    o.gflops(), 100 * o.gflops() / fmaPeakGflops);
+            out.printf(Locale.ROOT, "%-22s %8d %10.3f %6.1f%% %10.1f %7s%n", o.op(), o.calls(), o.seconds(), 100 * o.seconds() / total,
+                    o.gflops(), ofPeak(o.gflops()));
         }
+    }
+
+    /** A rate as a share of the CPU's FMA peak; "-" when the work ran on another device. */
+    private String ofPeak(double gflops) {
+        return backend.equals("cpu") ? String.format(Locale.ROOT, "%.1f%%", 100 * gflops / fmaPeakGflops) : "-";
     }
 }
