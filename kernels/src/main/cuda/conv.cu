@@ -5,7 +5,7 @@
 // there).
 //
 //   conv2d_f16  tensor cores, grid (ceil(O/128), ceil(B*OH*OW/128)), 256 threads
-//   conv2d_f32  SIMT fp32, grid (ceil(O/64), ceil(B*OH*OW/64)), 256 threads
+//   conv2d_f32  SIMT fp32, grid (ceil(O/128), ceil(B*OH*OW/128)), 256 threads
 #include "gemm_core.cuh"
 
 extern "C" __global__ void __launch_bounds__(tc::THREADS)

@@ -2,7 +2,7 @@
 // layout of a checkpoint's Linear. The main loops live in gemm_core.cuh (see its version history).
 //
 //   linear_f16  tensor cores (WMMA 16x16x16, fp16 in, fp32 accumulate), grid (ceil(N/128), ceil(M/128)), 256 threads
-//   linear_f32  SIMT fp32, grid (ceil(N/64), ceil(M/64)), 256 threads
+//   linear_f32  SIMT fp32, grid (ceil(N/128), ceil(M/128)), 256 threads
 #include "gemm_core.cuh"
 
 extern "C" __global__ void __launch_bounds__(tc::THREADS)

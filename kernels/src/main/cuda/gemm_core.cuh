@@ -15,6 +15,9 @@
 //       to plain element loads. Epilogue stages one 16x16 fragment per warp in shared memory and
 //       writes 8 contiguous outputs per lane, bias added in fp32.
 //       SIMT path (fp32 mode, used by the fp32 VAE): 64x64x16 tile, 4x4 outputs per thread.
+//   v2  SIMT path: 128x128x8 tile, 8x8 outputs per thread (64 fmas per 16 shared-memory reads),
+//       two shared-memory buffers filled from registers, so the global loads of tile k+1 overlap
+//       the products of tile k with one barrier per tile; 16-byte loads where K % 4 == 0.
 #pragma once
 #include "common.cuh"
 #include <mma.h>
@@ -205,67 +208,108 @@ __device__ __forceinline__ void tc_gemm(const half* __restrict__ A, const half* 
 }
 
 namespace simt {
-constexpr int BM = 64, BN = 64, BK = 16, THREADS = 256;
+constexpr int BM = 128, BN = 128, BK = 8, THREADS = 256, LDS = BM + 4;
 }
 
-// SIMT GEMM body (fp32 mode); blockIdx.x tiles N, blockIdx.y tiles M; 256 threads, 4x4 outputs each.
+// Four consecutive elements of a row as floats: one 16-byte load for fp32 when `vec`, else one at
+// a time; elements at k >= K read as zero.
+__device__ __forceinline__ void load4(const float* __restrict__ p, int k, int K, bool vec, float* v) {
+#ifndef REFINER_HOST_EMULATION
+    if (vec && k + 3 < K) {
+        const float4 q = *reinterpret_cast<const float4*>(p);
+        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+        return;
+    }
+#endif
+    for (int e = 0; e < 4; e++) v[e] = k + e < K ? p[e] : 0.0f;
+}
+__device__ __forceinline__ void load4(const half* __restrict__ p, int k, int K, bool, float* v) {
+    for (int e = 0; e < 4; e++) v[e] = k + e < K ? ld(p + e) : 0.0f;
+}
+
+// SIMT GEMM body (fp32 mode); blockIdx.x tiles N, blockIdx.y tiles M; 256 threads, 8x8 outputs each.
 template <int MODE, typename T>
 __device__ __forceinline__ void simt_gemm(const T* __restrict__ A, const T* __restrict__ Bw, const T* __restrict__ bias,
                                           T* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace simt;
-    __shared__ float As[BK][BM + 4];
-    __shared__ float Bs[BK][BN + 4];
-    const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+    __shared__ __align__(16) float As[2][BK][LDS];
+    __shared__ __align__(16) float Bs[2][BK][LDS];
+    const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;  // outputs: rows 8 ty + i, columns 8 tx + j
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     const int ohw = g.OH * g.OW;
+    const bool vec = K % 4 == 0;
 
-    // CONV: this thread gathers row (tid & 63), columns (tid >> 6) + 4 i.
-    const int am = tid & (BM - 1), ak = tid >> 6;
+    // Loads: this thread fetches row lr, columns lk .. lk + 3 of the A and B tiles.
+    const int lr = tid >> 1, lk = (tid & 1) * 4;
+    const bool arow = m0 + lr < M, brow = n0 + lr < N;
     int cb = 0, ih0 = 0, iw0 = 0;
-    const bool arow = m0 + am < M;
     if (MODE == CONV && arow) {
-        const int p = m0 + am;
+        const int p = m0 + lr;
         cb = p / ohw;
-        const int q = p - cb * ohw;
-        const int oh = q / g.OW, ow = q - oh * g.OW;
+        const int q = p - cb * ohw, oh = q / g.OW, ow = q - oh * g.OW;
         ih0 = oh * g.stride - g.pad;
         iw0 = ow * g.stride - g.pad;
     }
-
-    float acc[4][4] = {};
-    for (int k0 = 0; k0 < K; k0 += BK) {
-#pragma unroll
-        for (int i = 0; i < BM * BK / THREADS; i++) {
-            if (MODE == LINEAR) {
-                const int e = tid + i * THREADS, r = e / BK, c = e % BK;
-                As[c][r] = (m0 + r < M && k0 + c < K) ? ld(A + (size_t)(m0 + r) * K + k0 + c) : 0.0f;
-            } else {
-                const int k = k0 + ak + 4 * i;
-                As[ak + 4 * i][am] = (arow && k < K) ? tof(conv_a(A, g, cb, ih0, iw0, k)) : 0.0f;
-            }
-            const int e = tid + i * THREADS, r = e / BK, c = e % BK;
-            Bs[c][r] = (n0 + r < N && k0 + c < K) ? ld(Bw + (size_t)(n0 + r) * K + k0 + c) : 0.0f;
+    float ra[4], rb[4];
+    auto fetch = [&](int k0) {
+        const int k = k0 + lk;
+        if (MODE == LINEAR) {
+            if (arow) load4(A + (size_t)(m0 + lr) * K + k, k, K, vec, ra);
+            else for (int e = 0; e < 4; e++) ra[e] = 0.0f;
+        } else {
+            for (int e = 0; e < 4; e++) ra[e] = arow && k + e < K ? tof(conv_a(A, g, cb, ih0, iw0, k + e)) : 0.0f;
         }
-        __syncthreads();
+        if (brow) load4(Bw + (size_t)(n0 + lr) * K + k, k, K, vec, rb);
+        else for (int e = 0; e < 4; e++) rb[e] = 0.0f;
+    };
+    auto stash = [&](int s) {
+        for (int e = 0; e < 4; e++) {
+            As[s][lk + e][lr] = ra[e];
+            Bs[s][lk + e][lr] = rb[e];
+        }
+    };
+
+    float acc[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
+    fetch(0);
+    stash(0);
+    __syncthreads();
+    for (int k0 = 0, s = 0; k0 < K; k0 += BK, s ^= 1) {
+        const bool more = k0 + BK < K;
+        if (more) fetch(k0 + BK);  // global loads in flight during the products below
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {
-            float a[4], b[4];
+            float a[8], b[8];
 #pragma unroll
-            for (int i = 0; i < 4; i++) a[i] = As[kk][ty * 4 + i];
+            for (int i = 0; i < 8; i++) a[i] = As[s][kk][ty * 8 + i];
 #pragma unroll
-            for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx * 4 + j];
+            for (int j = 0; j < 8; j++) b[j] = Bs[s][kk][tx * 8 + j];
 #pragma unroll
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < 8; i++)
 #pragma unroll
-                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+                for (int j = 0; j < 8; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
         }
+        if (more) stash(s ^ 1);  // the other buffer: everyone finished reading it before the last barrier
         __syncthreads();
     }
+    if (MODE == LINEAR) {
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 8; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int m = m0 + ty * 4 + i, n = n0 + tx * 4 + j;
-            if (m < M && n < N) gemm_store<MODE>(out, bias, m, n, N, ohw, acc[i][j]);
-        }
+            for (int j = 0; j < 8; j++) {
+                const int m = m0 + ty * 8 + i, n = n0 + tx * 8 + j;
+                if (m < M && n < N) gemm_store<MODE>(out, bias, m, n, N, ohw, acc[i][j]);
+            }
+    } else {  // per channel, 8 consecutive pixels
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                const int m = m0 + ty * 8 + i, n = n0 + tx * 8 + j;
+                if (m < M && n < N) gemm_store<MODE>(out, bias, m, n, N, ohw, acc[i][j]);
+            }
+    }
 }

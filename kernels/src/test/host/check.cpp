@@ -71,7 +71,7 @@ static void linear(int M, int K, int N, bool bias) {
     if constexpr (std::is_same_v<T, half>)
         launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_f16(bx.p(), bw.p(), pb, y.p(), M, N, K); });
     else
-        launch({(unsigned)(N + 63) / 64, (unsigned)(M + 63) / 64}, {256}, [&] { linear_f32(bx.p(), bw.p(), pb, y.p(), M, N, K); });
+        launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_f32(bx.p(), bw.p(), pb, y.p(), M, N, K); });
     report(std::string("linear_") + sfx<T>() + " M" + std::to_string(M) + " K" + std::to_string(K) + " N" + std::to_string(N), e, y.f(), tol<T>());
 }
 
@@ -100,7 +100,7 @@ static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
     if constexpr (std::is_same_v<T, half>)
         launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { conv2d_f16(bx.p(), bw.p(), bb.p(), y.p(), B, C, H, W, O, ks, s, p, OH, OW); });
     else
-        launch({(unsigned)(O + 63) / 64, (unsigned)(M + 63) / 64}, {256}, [&] { conv2d_f32(bx.p(), bw.p(), bb.p(), y.p(), B, C, H, W, O, ks, s, p, OH, OW); });
+        launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { conv2d_f32(bx.p(), bw.p(), bb.p(), y.p(), B, C, H, W, O, ks, s, p, OH, OW); });
     report(std::string("conv2d_") + sfx<T>() + " C" + std::to_string(C) + " " + std::to_string(H) + "x" + std::to_string(W) + " O" +
                std::to_string(O) + " k" + std::to_string(ks) + " s" + std::to_string(s) + " p" + std::to_string(p), e, y.f(), tol<T>());
 }
@@ -329,6 +329,7 @@ int main() {
     linear<half>(33, 40, 129, false);
     linear<float>(70, 72, 65, true);
     linear<float>(7, 13, 5, false);
+    linear<float>(200, 36, 130, true);
     conv<half>(1, 3, 7, 9, 5, 3, 1, 1);
     conv<half>(1, 16, 17, 15, 130, 3, 2, 1);
     conv<half>(2, 8, 8, 8, 16, 1, 1, 0);

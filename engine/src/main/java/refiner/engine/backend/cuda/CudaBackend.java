@@ -282,8 +282,7 @@ public final class CudaBackend implements Backend {
         if (wgmma(k) && n % 8 == 0) {
             kernels.launch("gemm_wgmma", "linear_wgmma", ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, WGMMA_SHARED_BYTES, args);
         } else {
-            int tile = precision == Precision.F16 ? 128 : 64;
-            kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, tile), (int) ceilL(m, tile), 1, 256, 1, args);
+            kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, args);
         }
         return checked(y);
     }
@@ -310,8 +309,7 @@ public final class CudaBackend implements Backend {
                 if (wt != w && !weightStorage.contains(w.storage())) wt.close();
             }
         } else {
-            int tile = precision == Precision.F16 ? 128 : 64;
-            kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, tile), (int) ceilL((long) b * oh * ow, tile), 1, 256, 1,
+            kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
                     new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding).i(oh).i(ow));
         }
         return checked(y);

@@ -29,15 +29,16 @@ public final class KernelBench {
     private final CudaBackend cuda;
     private final int reps;
     private final SplittableRandom rnd = new SplittableRandom(42);
-    private final List<String> rows = new ArrayList<>();
+    private final List<String> rows;
     private double peakFlops;
     private String peakName;
     private boolean wgmma;
     private double peakBytes;
 
-    private KernelBench(CudaBackend cuda, int reps) {
+    private KernelBench(CudaBackend cuda, int reps, List<String> rows) {
         this.cuda = cuda;
         this.reps = reps;
+        this.rows = rows;
     }
 
     public static void main(String[] args) {
@@ -47,11 +48,12 @@ public final class KernelBench {
             System.exit(2);
         }
         int reps = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-        try (CudaBackend cuda = CudaBackend.open(Precision.F16)) {
+        try (CudaBackend cuda = CudaBackend.open(Precision.F16); CudaBackend f32 = CudaBackend.open(Precision.F32)) {
             System.out.println("KernelBench on " + cuda.device() + ", PTX " + cuda.kernels().arch());
-            KernelBench b = new KernelBench(cuda, reps);
+            KernelBench b = new KernelBench(cuda, reps, new ArrayList<>());
             b.ceilings();
             b.ops();
+            new KernelBench(f32, reps, b.rows).vaeOps();
             b.print();
         }
     }
@@ -126,7 +128,7 @@ public final class KernelBench {
     private double row(String op, String shape, double flops, double bytes, Supplier<Tensor> f) {
         double ms = time(() -> f.get().close());
         double tf = flops / (ms * 1e-3), gb = bytes / (ms * 1e-3);
-        String pct = flops > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * tf / peakFlops)
+        String pct = peakFlops == 0 ? "" : flops > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * tf / peakFlops)
                 : String.format(Locale.ROOT, "%.0f%%", 100 * gb / peakBytes);
         rows.add(String.format(Locale.ROOT, "%-26s %-28s %9.3f %9s %9.0f %7s", op, shape, ms,
                 flops > 0 ? String.format(Locale.ROOT, "%.1f", tf / 1e12) : "", gb / 1e9, pct));
@@ -181,6 +183,22 @@ public final class KernelBench {
         gn.close();
         tok.close();
         ff.close();
+    }
+
+    /** The fp32 products of the VAE (SIMT kernels) at 1024 px, one image; no ceiling of their own is measured. */
+    private void vaeOps() {
+        int[][] convs = {{128, 1024, 128}, {256, 512, 256}, {512, 256, 512}, {512, 128, 512}};
+        for (int[] c : convs) {
+            int ch = c[0], hw = c[1], o = c[2];
+            Tensor x = act(1, ch, hw, hw), w = weight(1 / Math.sqrt(ch * 9.0), o, ch, 3, 3), b = weight(0.1, o);
+            row("conv2d 3x3 fp32", "1x" + ch + "x" + hw + "x" + hw + " -> " + o, 2.0 * hw * hw * o * ch * 9,
+                    4.0 * ((double) ch * hw * hw + (double) o * ch * 9 + (double) o * hw * hw), () -> cuda.conv2d(x, w, b, 1, 1));
+            x.close();
+        }
+        Tensor x = act(16384, 512), w = weight(1 / Math.sqrt(512), 512, 512), b = weight(0.1, 512);
+        row("linear fp32", "16384x512 * 512x512^T", 2.0 * 16384 * 512 * 512, 4.0 * (16384.0 * 512 * 2 + 512 * 512),
+                () -> cuda.linear(x, w, b));
+        x.close();
     }
 
     /** Runs {@code rows} on the WMMA kernels, then again on the sm_90a kernels where the device has them. */
