@@ -4,7 +4,8 @@
 // Both compute C[M, N] = A[M, K] * B[N, K]^T + bias[N] with fp32 accumulation, where B is always
 // a weight matrix [N, K] (K contiguous) and A is either a row-major activation [M, K] (LINEAR) or
 // the im2col matrix of an NCHW image, gathered on the fly and never stored (CONV: rows are output
-// pixels b*OH*OW + oh*OW + ow, columns are c*k*k + ky*k + kx; C is written back as NCHW).
+// pixels b*OH*OW + oh*OW + ow, columns are c*k*k + ky*k + kx; C is written back as NCHW), or of a
+// channels-last image (CONV_NHWC, SIMT only: columns (ky*k + kx)*C + c, output NCHW).
 //
 // Versions:
 //   v1  tensor-core path (fp16): 128x128x32 block tile, 8 warps of 64x32, WMMA 16x16x16 with fp32
@@ -18,11 +19,14 @@
 //   v2  SIMT path: 128x128x8 tile, 8x8 outputs per thread (64 fmas per 16 shared-memory reads),
 //       two shared-memory buffers filled from registers, so the global loads of tile k+1 overlap
 //       the products of tile k with one barrier per tile; 16-byte loads where K % 4 == 0.
+//       CONV_NHWC: the convolution on a channels-last image and a [O, ky, kx, C] weight (C % 4 ==
+//       0), whose im2col rows are runs of 4 channels of one pixel: one 16-byte load and one
+//       index decode per 4 elements instead of one per element.
 #pragma once
 #include "common.cuh"
 #include <mma.h>
 
-enum GemmMode { LINEAR = 0, CONV = 1 };
+enum GemmMode { LINEAR = 0, CONV = 1, CONV_NHWC = 2 };
 
 // Geometry of the CONV operand A: x[B, C, H, W], square kernel ks, stride, padding.
 struct ConvGeom {
@@ -243,7 +247,7 @@ __device__ __forceinline__ void simt_gemm(const T* __restrict__ A, const T* __re
     const int lr = tid >> 1, lk = (tid & 1) * 4;
     const bool arow = m0 + lr < M, brow = n0 + lr < N;
     int cb = 0, ih0 = 0, iw0 = 0;
-    if (MODE == CONV && arow) {
+    if (MODE != LINEAR && arow) {
         const int p = m0 + lr;
         cb = p / ohw;
         const int q = p - cb * ohw, oh = q / g.OW, ow = q - oh * g.OW;
@@ -256,8 +260,15 @@ __device__ __forceinline__ void simt_gemm(const T* __restrict__ A, const T* __re
         if (MODE == LINEAR) {
             if (arow) load4(A + (size_t)(m0 + lr) * K + k, k, K, vec, ra);
             else for (int e = 0; e < 4; e++) ra[e] = 0.0f;
-        } else {
+        } else if (MODE == CONV) {
             for (int e = 0; e < 4; e++) ra[e] = arow && k + e < K ? tof(conv_a(A, g, cb, ih0, iw0, k + e)) : 0.0f;
+        } else {  // k = (ky * ks + kx) * C + ci with C % 4 == 0: 4 channels of one pixel
+            const int kyx = k / g.C, ci = k - kyx * g.C, ky = kyx / g.ks, kx = kyx - ky * g.ks;
+            const int ih = ih0 + ky, iw = iw0 + kx;
+            if (arow && k < K && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W)
+                load4(A + (((size_t)cb * g.H + ih) * g.W + iw) * g.C + ci, 0, 4, true, ra);
+            else
+                for (int e = 0; e < 4; e++) ra[e] = 0.0f;
         }
         if (brow) load4(Bw + (size_t)(n0 + lr) * K + k, k, K, vec, rb);
         else for (int e = 0; e < 4; e++) rb[e] = 0.0f;

@@ -101,8 +101,24 @@ static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
         launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { conv2d_f16(bx.p(), bw.p(), bb.p(), y.p(), B, C, H, W, O, ks, s, p, OH, OW); });
     else
         launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { conv2d_f32(bx.p(), bw.p(), bb.p(), y.p(), B, C, H, W, O, ks, s, p, OH, OW); });
-    report(std::string("conv2d_") + sfx<T>() + " C" + std::to_string(C) + " " + std::to_string(H) + "x" + std::to_string(W) + " O" +
-               std::to_string(O) + " k" + std::to_string(ks) + " s" + std::to_string(s) + " p" + std::to_string(p), e, y.f(), tol<T>());
+    const std::string shape = " C" + std::to_string(C) + " " + std::to_string(H) + "x" + std::to_string(W) + " O" + std::to_string(O) + " k" +
+                              std::to_string(ks) + " s" + std::to_string(s) + " p" + std::to_string(p);
+    report(std::string("conv2d_") + sfx<T>() + shape, e, y.f(), tol<T>());
+    if constexpr (std::is_same_v<T, float>) {
+        if (C % 4 == 0) {  // the channels-last kernel on transposed copies of x and w
+            std::vector<float> xt(x.size()), wt(w.size());
+            for (int bi = 0; bi < B; bi++)
+                for (int c = 0; c < C; c++)
+                    for (int i = 0; i < H * W; i++) xt[((size_t)bi * H * W + i) * C + c] = x[((size_t)bi * C + c) * H * W + i];
+            for (int o = 0; o < O; o++)
+                for (int c = 0; c < C; c++)
+                    for (int i = 0; i < ks * ks; i++) wt[((size_t)o * ks * ks + i) * C + c] = w[((size_t)o * C + c) * ks * ks + i];
+            Buf<T> bxt(xt), bwt(wt), y2(e.size());
+            launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256},
+                   [&] { conv2d_nhwc_f32(bxt.p(), bwt.p(), bb.p(), y2.p(), B, C, H, W, O, ks, s, p, OH, OW); });
+            report("conv2d_nhwc_f32" + shape, e, y2.f(), tol<T>());
+        }
+    }
 }
 
 template <class T>
@@ -335,6 +351,8 @@ int main() {
     conv<half>(2, 8, 8, 8, 16, 1, 1, 0);
     conv<float>(1, 3, 7, 9, 5, 3, 1, 1);
     conv<float>(2, 8, 9, 8, 16, 3, 2, 1);
+    conv<float>(1, 12, 13, 11, 130, 3, 1, 1);
+    conv<float>(2, 16, 6, 6, 8, 1, 1, 0);
     norms<half>(2, 64, 9, 32, true);
     norms<half>(1, 32, 33, 8, false);
     norms<float>(2, 64, 9, 32, true);

@@ -242,7 +242,7 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The convolution weight {@code w} [O, C, k, k] as [O, k, k, C] for the sm_90a kernel: the
+     * The convolution weight {@code w} [O, C, k, k] as [O, k, k, C] for the channels-last kernels: the
      * same tensor for 1x1 kernels; for an uploaded weight, a copy made on first use and kept as
      * long as the weight; otherwise a fresh copy, for the caller to close.
      */
@@ -298,13 +298,19 @@ public final class CudaBackend implements Backend {
         if (oh < 1 || ow < 1 || stride < 1) throw new IllegalArgumentException("conv2d: kernel " + ks + " stride " + stride + " leaves no output for " + x);
         CUdeviceptr pb = optional(bias, o, "conv2d");
         Tensor y = allocate(b, o, oh, ow);
-        if (wgmma(c)) {
+        boolean wgmma = wgmma(c), simtChannelsLast = precision == Precision.F32 && c % 4 == 0;
+        if (wgmma || simtChannelsLast) {  // both read a channels-last image and [O, k, k, C] weight
             Tensor wt = channelsLastWeight(w);
             try (Tensor xt = allocate(b, h, wd, c)) {
                 transpose(px, out(xt), b, c, h * wd);
-                kernels.launch("gemm_wgmma", "conv2d_wgmma", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, WGMMA_SHARED_BYTES,
-                        new Kernels.Args().ptr(out(xt)).ptr(out(wt)).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride).i(padding)
-                                .i(oh).i(ow));
+                Kernels.Args args = new Kernels.Args().ptr(out(xt)).ptr(out(wt)).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride)
+                        .i(padding).i(oh).i(ow);
+                if (wgmma) {
+                    kernels.launch("gemm_wgmma", "conv2d_wgmma", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
+                            WGMMA_SHARED_BYTES, args);
+                } else {
+                    kernels.launch("conv", "conv2d_nhwc_f32", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, args);
+                }
             } finally {
                 if (wt != w && !weightStorage.contains(w.storage())) wt.close();
             }

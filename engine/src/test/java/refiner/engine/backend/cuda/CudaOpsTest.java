@@ -136,7 +136,7 @@ class CudaOpsTest {
         "F16, 2, 64, 8, 8, 32, 1, 1, 0", "F16, 1, 16, 33, 31, 130, 3, 1, 1", "F16, 1, 40, 12, 12, 24, 3, 1, 0",
         "F16, 2, 24, 20, 18, 136, 3, 1, 1", "F16, 1, 8, 16, 16, 8, 3, 2, 1", "F16, 2, 136, 12, 12, 64, 3, 1, 1",
         "F32, 1, 3, 7, 9, 5, 3, 1, 1", "F32, 2, 4, 16, 16, 32, 3, 1, 1", "F32, 1, 32, 17, 15, 64, 3, 2, 1",
-        "F32, 2, 64, 8, 8, 32, 1, 1, 0"})
+        "F32, 2, 64, 8, 8, 32, 1, 1, 0", "F32, 1, 12, 33, 31, 130, 3, 1, 1", "F32, 1, 6, 9, 9, 8, 3, 1, 1"})
     void conv2d(Precision p, int b, int c, int h, int w, int o, int k, int s, int pad) {
         Pair x = act(p, b, c, h, w), wt = weight(p, 1.0 / Math.sqrt(c * k * k), 0, o, c, k, k), bias = weight(p, 0.5, 0, o);
         Tensor expected = REF.conv2d(x.ref, wt.ref, bias.ref, s, pad);
