@@ -306,21 +306,11 @@ __device__ __forceinline__ void simt_gemm(const T* __restrict__ A, const T* __re
         if (more) stash(s ^ 1);  // the other buffer: everyone finished reading it before the last barrier
         __syncthreads();
     }
-    if (MODE == LINEAR) {
+    // Stores run along memory: a row's 8 columns for LINEAR, a channel's 8 pixels otherwise.
 #pragma unroll
-        for (int i = 0; i < 8; i++)
-#pragma unroll
-            for (int j = 0; j < 8; j++) {
-                const int m = m0 + ty * 8 + i, n = n0 + tx * 8 + j;
-                if (m < M && n < N) gemm_store<MODE>(out, bias, m, n, N, ohw, acc[i][j]);
-            }
-    } else {  // per channel, 8 consecutive pixels
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-#pragma unroll
-            for (int i = 0; i < 8; i++) {
-                const int m = m0 + ty * 8 + i, n = n0 + tx * 8 + j;
-                if (m < M && n < N) gemm_store<MODE>(out, bias, m, n, N, ohw, acc[i][j]);
-            }
+    for (int t = 0; t < 64; t++) {
+        const int i = MODE == LINEAR ? t / 8 : t % 8, j = MODE == LINEAR ? t % 8 : t / 8;
+        const int m = m0 + ty * 8 + i, n = n0 + tx * 8 + j;
+        if (m < M && n < N) gemm_store<MODE>(out, bias, m, n, N, ohw, acc[i][j]);
     }
 }
