@@ -23,26 +23,38 @@ constexpr int TILE = BK * LD;  // halfs of one K or V tile
 
 // c[16 x 8] += a[16 x 16] * b[16 x 8]: fp16 operands, fp32 accumulators.
 __device__ __forceinline__ void mma16816(float* c, const uint32_t* a, uint32_t b0, uint32_t b1) {
+#ifdef REFINER_HOST_EMULATION
+    emu_mma16816(c, a, b0, b1);
+#else
     asm volatile(
         "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
 }
 
 // Four 8x8 fp16 matrices; lane l gives the address of row l % 8 of matrix l / 8.
 __device__ __forceinline__ void ldsm4(uint32_t* r, const half* p) {
+#ifdef REFINER_HOST_EMULATION
+    emu_ldmatrix_x4(r, p, false);
+#else
     const uint32_t s = (uint32_t)__cvta_generic_to_shared(p);
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(s));
+#endif
 }
 
 // As ldsm4, each matrix transposed.
 __device__ __forceinline__ void ldsm4t(uint32_t* r, const half* p) {
+#ifdef REFINER_HOST_EMULATION
+    emu_ldmatrix_x4(r, p, true);
+#else
     const uint32_t s = (uint32_t)__cvta_generic_to_shared(p);
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(s));
+#endif
 }
 
 __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {

@@ -5,6 +5,7 @@
 #include "emu.h"
 #include "../../main/cuda/activation.cu"
 #include "../../main/cuda/attention.cu"
+#include "../../main/cuda/attention_mma.cu"
 #include "../../main/cuda/conv.cu"
 #include "../../main/cuda/convert.cu"
 #include "../../main/cuda/gemm.cu"
@@ -216,8 +217,17 @@ static void attention(int B, int H, int Lq, int Lk, int D, bool causal) {
         name = "attn_generic_f32";
         launch({(unsigned)(Lq + 7) / 8, (unsigned)(B * H)}, {128}, [&] { attn_generic_f32(bq.p(), bk.p(), bv.p(), y.p(), H, D, Lq, Lk, causal, (float)scale); });
     }
-    report(name + " B" + std::to_string(B) + " H" + std::to_string(H) + " Lq" + std::to_string(Lq) + " Lk" + std::to_string(Lk) + " D" +
-               std::to_string(D) + (causal ? " causal" : ""), e, y.f(), tol<T>());
+    const std::string shape = " B" + std::to_string(B) + " H" + std::to_string(H) + " Lq" + std::to_string(Lq) + " Lk" +
+                              std::to_string(Lk) + " D" + std::to_string(D) + (causal ? " causal" : "");
+    report(name + shape, e, y.f(), tol<T>());
+    if constexpr (std::is_same_v<T, half>) {
+        if (D == 64) {  // the mma.sync kernel, 64 queries per block of 4 warps
+            Buf<T> y2(e.size());
+            launch({(unsigned)(Lq + 63) / 64, (unsigned)(B * H)}, {128},
+                   [&] { attn64_mma_f16(bq.p(), bk.p(), bv.p(), y2.p(), H, Lq, Lk, causal, (float)scale); });
+            report("attn64_mma_f16" + shape, e, y2.f(), tol<T>());
+        }
+    }
 }
 
 template <class T>
@@ -359,6 +369,9 @@ int main() {
     norms<half>(1, 8, 40, 4, true);
     norms<float>(3, 8, 1288, 4, false);
     attention<half>(2, 2, 77, 77, 32, true);
+    attention<half>(1, 2, 100, 77, 64, false);
+    attention<half>(1, 1, 130, 130, 64, true);
+    attention<half>(2, 1, 65, 200, 64, false);
     attention<half>(1, 1, 40, 40, 128, false);
     attention<float>(1, 1, 19, 19, 512, false);
     attention<float>(1, 2, 17, 5, 40, false);

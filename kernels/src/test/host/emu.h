@@ -3,8 +3,9 @@
 // Blocks run one after another (so __shared__ may be a plain static); __syncthreads and
 // __syncwarp are barriers over the block and the warp; warp shuffles go through a per-warp
 // exchange slot; cp.async copies are queued per thread and land only at cp.async.wait_group, as
-// on the device; WMMA fragments hold the whole 16x16 tile in every lane. It cannot show races
-// that depend on real timing, nor speed.
+// on the device; WMMA fragments hold the whole 16x16 tile in every lane; mma.sync m16n8k16 and
+// ldmatrix exchange the lanes' registers through the warp and rebuild the PTX fragment layouts.
+// It cannot show races that depend on real timing, nor speed.
 #pragma once
 #include <barrier>
 #include <cmath>
@@ -41,6 +42,10 @@ inline half __float2half_rn(float f) { return half(f); }
 inline half __float2half(float f) { return half(f); }
 inline float __half2float(half h) { return (float)h.v; }
 inline float __expf(float x) { return std::exp(x); }
+struct half2 {
+    half x, y;
+};
+inline half2 __floats2half2_rn(float a, float b) { return {half(a), half(b)}; }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 using std::erff;
 using std::fmaxf;
@@ -48,10 +53,16 @@ using std::fmaf;
 using std::min;
 
 // ---- barriers and warp exchange ---------------------------------------------------------------
+// What a lane hands the rest of its warp in a collective: registers, or a row address.
+struct LaneData {
+    uint32_t u[10];
+    const half* p;
+};
 struct BlockCtx {
     std::unique_ptr<std::barrier<>> block;
     std::vector<std::unique_ptr<std::barrier<>>> warps;
     std::vector<float> slots;
+    std::vector<LaneData> lanes;
 };
 inline BlockCtx* g_ctx;
 inline void __syncthreads() { g_ctx->block->arrive_and_wait(); }
@@ -64,6 +75,74 @@ inline float __shfl_xor_sync(unsigned, float v, int o) {
     const float r = g_ctx->slots[base + (lane ^ o)];
     __syncwarp();
     return r;
+}
+
+// ---- mma.sync m16n8k16 (f16 x f16 -> f32, row.col) and ldmatrix, as the PTX ISA lays them out -------
+inline uint32_t emu_pack(half lo, half hi) {
+    uint16_t l, h;
+    std::memcpy(&l, &lo, 2);
+    std::memcpy(&h, &hi, 2);
+    return l | (uint32_t)h << 16;
+}
+inline float emu_half(uint32_t u, int hi) {
+    const uint16_t b = (uint16_t)(u >> (16 * hi));
+    half h;
+    std::memcpy(&h, &b, 2);
+    return h;
+}
+
+// c[16 x 8] += a[16 x 16] b[16 x 8] over the warp; lane l = 4 g + q holds a: (g, 2q), (g + 8, 2q),
+// (g, 2q + 8), (g + 8, 2q + 8) pairs; b: k = 2q and 2q + 8 pairs at n = g; c: (g, 2q), (g + 8, 2q) pairs.
+inline void emu_mma16816(float* c, const uint32_t* a, uint32_t b0, uint32_t b1) {
+    const int t = flat_tid(), lane = t & 31, base = t - lane;
+    LaneData& me = g_ctx->lanes[t];
+    for (int i = 0; i < 4; i++) me.u[i] = a[i];
+    me.u[4] = b0;
+    me.u[5] = b1;
+    for (int i = 0; i < 4; i++) std::memcpy(&me.u[6 + i], &c[i], 4);
+    __syncwarp();
+    float A[16][16], B[16][8], C[16][8];
+    for (int l = 0; l < 32; l++) {
+        const LaneData& o = g_ctx->lanes[base + l];
+        const int g = l >> 2, q = l & 3;
+        for (int e = 0; e < 2; e++) {
+            A[g][2 * q + e] = emu_half(o.u[0], e);
+            A[g + 8][2 * q + e] = emu_half(o.u[1], e);
+            A[g][2 * q + 8 + e] = emu_half(o.u[2], e);
+            A[g + 8][2 * q + 8 + e] = emu_half(o.u[3], e);
+            B[2 * q + e][g] = emu_half(o.u[4], e);
+            B[2 * q + 8 + e][g] = emu_half(o.u[5], e);
+            std::memcpy(&C[g][2 * q + e], &o.u[6 + e], 4);
+            std::memcpy(&C[g + 8][2 * q + e], &o.u[8 + e], 4);
+        }
+    }
+    __syncwarp();
+    const int g = lane >> 2, q = lane & 3;
+    for (int i = 0; i < 4; i++) {
+        const int r = g + 8 * (i >> 1), n = 2 * q + (i & 1);
+        float s = C[r][n];
+        for (int k = 0; k < 16; k++) s += A[r][k] * B[k][n];
+        c[i] = s;
+    }
+}
+
+// Four 8x8 matrices of halfs, row r of matrix i at the address lane 8 i + r gives; lane l gets
+// row l / 4, elements 2 (l % 4) and + 1 of each (with `trans`, column l / 4, rows 2 (l % 4) and + 1).
+inline void emu_ldmatrix_x4(uint32_t* r, const half* p, bool trans) {
+    const int t = flat_tid(), lane = t & 31, base = t - lane;
+    g_ctx->lanes[t].p = p;
+    __syncwarp();
+    for (int i = 0; i < 4; i++) {
+        if (!trans) {
+            const half* row = g_ctx->lanes[base + 8 * i + lane / 4].p;
+            r[i] = emu_pack(row[2 * (lane % 4)], row[2 * (lane % 4) + 1]);
+        } else {
+            const half* r0 = g_ctx->lanes[base + 8 * i + 2 * (lane % 4)].p;
+            const half* r1 = g_ctx->lanes[base + 8 * i + 2 * (lane % 4) + 1].p;
+            r[i] = emu_pack(r0[lane / 4], r1[lane / 4]);
+        }
+    }
+    __syncwarp();
 }
 
 // ---- cp.async: queued, performed at wait_group -----------------------------------------------
@@ -143,6 +222,7 @@ void launch(dim3e grid, dim3e block, F kernel) {
                 ctx.block = std::make_unique<std::barrier<>>(n);
                 for (int w = 0; w < (n + 31) / 32; w++) ctx.warps.push_back(std::make_unique<std::barrier<>>(std::min(32, n - 32 * w)));
                 ctx.slots.assign(n, 0.0f);
+                ctx.lanes.assign(n, LaneData{});
                 g_ctx = &ctx;
                 std::vector<std::thread> threads;
                 for (int t = 0; t < n; t++)
