@@ -5,7 +5,7 @@
 // a weight matrix [N, K] (K contiguous) and A is either a row-major activation [M, K] (LINEAR) or
 // the im2col matrix of an NCHW image, gathered on the fly and never stored (CONV: rows are output
 // pixels b*OH*OW + oh*OW + ow, columns are c*k*k + ky*k + kx; C is written back as NCHW), or of a
-// channels-last image (CONV_NHWC, SIMT only: columns (ky*k + kx)*C + c, output NCHW).
+// channels-last image (CONV_NHWC: columns (ky*k + kx)*C + c, output NCHW).
 //
 // Versions:
 //   v1  tensor-core path (fp16): 128x128x32 block tile, 8 warps of 64x32, WMMA 16x16x16 with fp32
@@ -16,6 +16,9 @@
 //       to plain element loads. Epilogue stages one 16x16 fragment per warp in shared memory and
 //       writes 8 contiguous outputs per lane, bias added in fp32.
 //       SIMT path (fp32 mode, used by the fp32 VAE): 64x64x16 tile, 4x4 outputs per thread.
+//       CONV_NHWC on the tensor-core path (devices without wgmma): the convolution over a
+//       channels-last image, its A tile copied by cp.async 8 channels at a time like LINEAR's
+//       instead of gathered element by element.
 //   v2  SIMT path: 128x128x8 tile, 8x8 outputs per thread (64 fmas per 16 shared-memory reads),
 //       two shared-memory buffers filled from registers, so the global loads of tile k+1 overlap
 //       the products of tile k with one barrier per tile; 16-byte loads where K % 4 == 0.
@@ -97,6 +100,19 @@ __device__ __forceinline__ void tc_gemm(const half* __restrict__ A, const half* 
     }
     half areg[BK / 2];
 
+    // CONV_NHWC: this thread copies chunk (tid & 3) of rows (tid >> 2) and (tid >> 2) + 64: 8
+    // channels of one pixel at (ky, kx) of its window; rows outside the image stay zero.
+    int nb[2], nih[2], niw[2];
+    if (MODE == CONV_NHWC) {
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            const int p = m0 + (tid >> 2) + 64 * i, b = p / ohw, q = p - b * ohw, oh = q / g.OW;
+            nb[i] = b;
+            nih[i] = p < M ? oh * g.stride - g.pad : -(1 << 20);  // a row past M reads nothing
+            niw[i] = (q - oh * g.OW) * g.stride - g.pad;
+        }
+    }
+
     auto As = [&](int s) { return smem + s * STAGE_HALFS; };
     auto Bs = [&](int s) { return smem + s * STAGE_HALFS + BM * LDS; };
 
@@ -134,11 +150,20 @@ __device__ __forceinline__ void tc_gemm(const half* __restrict__ A, const half* 
                     as[r * LDS + col] = ok ? A[(size_t)(m0 + r) * K + k0 + col] : __float2half(0.0f);
                 }
             }
-        } else {
+        } else if (MODE == CONV) {
 #pragma unroll
             for (int i = 0; i < BK / 2; i++) {
                 const int k = k0 + ak + 2 * i;
                 areg[i] = (arow && k < K) ? conv_a(A, g, cb, ih0, iw0, k) : __float2half(0.0f);
+            }
+        } else {  // k = (ky * ks + kx) * C + ci with C % 8 == 0
+            const int col = (tid & 3) * 8, k = k0 + col;
+            const int kyx = k / g.C, ci = k - kyx * g.C, ky = kyx / g.ks, kx = kyx - ky * g.ks;
+#pragma unroll
+            for (int i = 0; i < 2; i++) {
+                const int r = (tid >> 2) + 64 * i, ih = nih[i] + ky, iw = niw[i] + kx;
+                const bool ok = k < K && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W;
+                cp_async16(as + r * LDS + col, ok ? A + (((size_t)nb[i] * g.H + ih) * g.W + iw) * g.C + ci : A, ok);
             }
         }
         cp_async_commit();

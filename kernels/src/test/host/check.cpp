@@ -105,8 +105,8 @@ static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
     const std::string shape = " C" + std::to_string(C) + " " + std::to_string(H) + "x" + std::to_string(W) + " O" + std::to_string(O) + " k" +
                               std::to_string(ks) + " s" + std::to_string(s) + " p" + std::to_string(p);
     report(std::string("conv2d_") + sfx<T>() + shape, e, y.f(), tol<T>());
-    if constexpr (std::is_same_v<T, float>) {
-        if (C % 4 == 0) {  // the channels-last kernel on transposed copies of x and w
+    if (C % (std::is_same_v<T, half> ? 8 : 4) == 0) {  // the channels-last kernel on transposed copies of x and w
+        {
             std::vector<float> xt(x.size()), wt(w.size());
             for (int bi = 0; bi < B; bi++)
                 for (int c = 0; c < C; c++)
@@ -115,9 +115,11 @@ static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
                 for (int c = 0; c < C; c++)
                     for (int i = 0; i < ks * ks; i++) wt[((size_t)o * ks * ks + i) * C + c] = w[((size_t)o * C + c) * ks * ks + i];
             Buf<T> bxt(xt), bwt(wt), y2(e.size());
-            launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256},
-                   [&] { conv2d_nhwc_f32(bxt.p(), bwt.p(), bb.p(), y2.p(), B, C, H, W, O, ks, s, p, OH, OW); });
-            report("conv2d_nhwc_f32" + shape, e, y2.f(), tol<T>());
+            launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] {
+                if constexpr (std::is_same_v<T, half>) conv2d_nhwc_f16(bxt.p(), bwt.p(), bb.p(), y2.p(), B, C, H, W, O, ks, s, p, OH, OW);
+                else conv2d_nhwc_f32(bxt.p(), bwt.p(), bb.p(), y2.p(), B, C, H, W, O, ks, s, p, OH, OW);
+            });
+            report(std::string("conv2d_nhwc_") + sfx<T>() + shape, e, y2.f(), tol<T>());
         }
     }
 }
@@ -359,6 +361,8 @@ int main() {
     conv<half>(1, 3, 7, 9, 5, 3, 1, 1);
     conv<half>(1, 16, 17, 15, 130, 3, 2, 1);
     conv<half>(2, 8, 8, 8, 16, 1, 1, 0);
+    conv<half>(1, 24, 13, 11, 130, 3, 1, 1);
+    conv<half>(2, 16, 9, 8, 40, 3, 2, 1);
     conv<float>(1, 3, 7, 9, 5, 3, 1, 1);
     conv<float>(2, 8, 9, 8, 16, 3, 2, 1);
     conv<float>(1, 12, 13, 11, 130, 3, 1, 1);

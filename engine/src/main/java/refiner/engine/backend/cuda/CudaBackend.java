@@ -298,19 +298,18 @@ public final class CudaBackend implements Backend {
         if (oh < 1 || ow < 1 || stride < 1) throw new IllegalArgumentException("conv2d: kernel " + ks + " stride " + stride + " leaves no output for " + x);
         CUdeviceptr pb = optional(bias, o, "conv2d");
         Tensor y = allocate(b, o, oh, ow);
-        boolean wgmma = wgmma(c), simtChannelsLast = precision == Precision.F32 && c % 4 == 0;
-        if (wgmma || simtChannelsLast) {  // both read a channels-last image and [O, k, k, C] weight
+        // Channels-last kernels (an image transposed for the call, a [O, k, k, C] copy of the weight)
+        // where the channels fill whole 16-byte chunks: wgmma on Hopper, else WMMA (fp16) or SIMT (fp32).
+        boolean wgmma = wgmma(c);
+        String channelsLast = wgmma ? "conv2d_wgmma" : c % (16 / precision.bytes()) == 0 ? "conv2d_nhwc_" + precision.suffix() : null;
+        if (channelsLast != null) {
             Tensor wt = channelsLastWeight(w);
             try (Tensor xt = allocate(b, h, wd, c)) {
                 transpose(px, out(xt), b, c, h * wd);
                 Kernels.Args args = new Kernels.Args().ptr(out(xt)).ptr(out(wt)).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride)
                         .i(padding).i(oh).i(ow);
-                if (wgmma) {
-                    kernels.launch("gemm_wgmma", "conv2d_wgmma", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
-                            WGMMA_SHARED_BYTES, args);
-                } else {
-                    kernels.launch("conv", "conv2d_nhwc_f32", ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, args);
-                }
+                kernels.launch(wgmma ? "gemm_wgmma" : "conv", channelsLast, ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
+                        wgmma ? WGMMA_SHARED_BYTES : 0, args);
             } finally {
                 if (wt != w && !weightStorage.contains(w.storage())) wt.close();
             }

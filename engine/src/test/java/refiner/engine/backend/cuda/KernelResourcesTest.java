@@ -23,7 +23,7 @@ import refiner.loader.safetensors.TensorInfo;
 class KernelResourcesTest {
     private static final String[][] ENTRIES = {
         {"gemm", "linear_f16", "linear_f32"},
-        {"conv", "conv2d_f16", "conv2d_f32", "conv2d_nhwc_f32"},
+        {"conv", "conv2d_f16", "conv2d_f32", "conv2d_nhwc_f16", "conv2d_nhwc_f32"},
         {"norm", "group_stats_f16", "group_stats_f32", "group_apply_f16", "group_apply_f32", "layer_norm_f16", "layer_norm_f32", "layer_norm_rows_f16", "layer_norm_rows_f32"},
         {"attention", "attn_generic_f16", "attn_generic_f32"},
         {"attention_mma", "attn64_mma_f16"},
