@@ -21,6 +21,7 @@ import refiner.engine.backend.cuda.Precision;
 import refiner.engine.bench.OpStats;
 import refiner.engine.bench.ProfilingBackend;
 import refiner.engine.model.UNet2DConditionModel;
+import refiner.engine.nn.CrossAttention;
 import refiner.engine.tensor.Tensor;
 import refiner.loader.DType;
 import refiner.loader.Weights;
@@ -31,7 +32,9 @@ import refiner.loader.safetensors.TensorInfo;
  * the full-size manifest, synthetic weights (uniform, variance 1/fan-in; norm scales near 1,
  * biases near 0), CFG batch 2 at 1024 px (latents [2, 4, 128, 128]). Prints the weight upload
  * time, each step's wall time (stream synchronised) and the median, how many output values are
- * not finite, then one more step through {@link ProfilingBackend}: each op's calls, time and rate. Exit status 2 when no device is usable.
+ * not finite, then one more step through {@link ProfilingBackend}: each op's calls, time and rate.
+ * The text's cross-attention keys and values are projected once, before the steps, as the
+ * pipeline does. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.tests.UNetStepBench FULLSIZE_MANIFEST_DIR [steps]}.
  */
 public final class UNetStepBench {
@@ -64,10 +67,11 @@ public final class UNetStepBench {
             float[] latents = normal(rnd, 2 * 4 * 128 * 128), prompt = normal(rnd, 2 * 77 * 1280), pooled = normal(rnd, 2 * 1280);
             try (Tensor sample = cuda.upload(latents, 2, 4, 128, 128);
                  Tensor context = cuda.upload(prompt, 2, 77, 1280);
+                 CrossAttention keyValues = unet.crossAttention(context);
                  Tensor text = cuda.upload(pooled, 2, 1280)) {
                 for (int i = 0; i < steps; i++) {
                     long s = System.nanoTime();
-                    try (Tensor out = unet.forward(sample, 281f, context, text, timeIds)) {
+                    try (Tensor out = unet.forward(sample, 281f, keyValues, text, timeIds)) {
                         long queued = System.nanoTime();
                         cuda.synchronize();
                         ms[i] = (System.nanoTime() - s) / 1e6;
@@ -88,8 +92,9 @@ public final class UNetStepBench {
             UNet2DConditionModel profiled = new UNet2DConditionModel(prof, m.get("config"), w);
             try (Tensor sample = prof.upload(latents, 2, 4, 128, 128);
                  Tensor context = prof.upload(prompt, 2, 77, 1280);
+                 CrossAttention keyValues = profiled.crossAttention(context);
                  Tensor text = prof.upload(pooled, 2, 1280);
-                 Tensor out = profiled.forward(sample, 281f, context, text, timeIds)) {
+                 Tensor out = profiled.forward(sample, 281f, keyValues, text, timeIds)) {
                 cuda.synchronize();
             }
             List<OpStats> ops = prof.byTime();

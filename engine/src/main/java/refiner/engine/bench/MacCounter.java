@@ -14,6 +14,19 @@ public final class MacCounter {
 
     /** One UNet call on {@code batch} latents of {@code height x width} with {@code textTokens} of context. */
     public static MacCount unet(JsonNode cfg, int batch, int height, int width, int textTokens) {
+        return unetWalk(cfg, batch, height, width, textTokens).count;
+    }
+
+    /**
+     * The part of {@link #unet} that projects the text into every cross-attention's keys and values
+     * ({@code attn2.to_k}, {@code attn2.to_v}): the same at any latent size, so a pipeline does it
+     * once per text ({@code UNet2DConditionModel.crossAttention}).
+     */
+    public static long unetCrossAttention(JsonNode cfg, int batch, int textTokens) {
+        return unetWalk(cfg, batch, 8, 8, textTokens).crossKeyValues;
+    }
+
+    private static Walk unetWalk(JsonNode cfg, int batch, int height, int width, int textTokens) {
         Walk w = new Walk(batch);
         int[] boc = ints(cfg.get("block_out_channels"));
         int levels = boc.length;
@@ -84,7 +97,7 @@ public final class MacCounter {
 
         w.block = "conv_out";
         w.conv(boc[0], cfg.get("out_channels").asInt(), cfg.path("conv_out_kernel").asInt(3), h, wd);
-        return w.count;
+        return w;
     }
 
     /** The VAE encoder and quant_conv on {@code batch} images of {@code height x width} pixels. */
@@ -187,6 +200,7 @@ public final class MacCounter {
         final MacCount count = new MacCount();
         final long batch;
         String block;
+        long crossKeyValues;
 
         Walk(long batch) {
             this.batch = batch;
@@ -225,6 +239,7 @@ public final class MacCounter {
                 linear(rows, c, c);
                 linear(batch * tokens, cross, c);
                 linear(batch * tokens, cross, c);
+                crossKeyValues += 2 * batch * tokens * cross * c;
                 attention(batch * heads, lq, tokens, c / heads);
                 linear(rows, c, c);
                 linear(rows, c, 8 * c);

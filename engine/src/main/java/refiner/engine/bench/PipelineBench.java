@@ -1,5 +1,6 @@
 package refiner.engine.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -25,7 +26,8 @@ import refiner.loader.hf.ModelFolder;
 /**
  * Times the stages of the refiner's img2img pipeline ({@link Img2ImgPipeline}) on a model folder
  * loaded as {@code refiner refine} loads it ({@link RefinerModel}): the tokenizer and text encoder
- * on a fixed prompt pair (negative, positive), the VAE encoder on an image, each UNet step on the
+ * on a fixed prompt pair (negative, positive), the VAE encoder on an image, the projection of the
+ * text into every cross-attention's keys and values (once per image), each UNet step on the
  * guidance batch of 2 (with the scheduler's and the guidance's host work, microseconds), and the VAE
  * decoder. The image is seeded noise in [-1, 1] of the requested size; the strength is 1, so a
  * repeat runs exactly {@code steps} UNet steps. Every stage ends by reading its result back, so
@@ -37,8 +39,8 @@ public final class PipelineBench {
     private static final String NEGATIVE = "";
     private static final double GUIDANCE = 5;
     /** The bench's stage names, each with the pipeline's name of it. */
-    private static final Map<String, String> STAGES = Map.of(
-            "text_encoder", "text_encoder", "vae_encode", "vae_encode", "unet_step", "unet", "vae_decode", "vae_decode");
+    private static final Map<String, String> STAGES = Map.of("text_encoder", "text_encoder", "vae_encode", "vae_encode",
+            "unet_context", "unet_context", "unet_step", "unet", "vae_decode", "vae_decode");
 
     /** What to run: image size in pixels, UNet steps per repeat, repeats, threads of the peak loop, per-op profile. */
     public record Options(int width, int height, int steps, int repeat, int threads, boolean profile) {
@@ -85,7 +87,10 @@ public final class PipelineBench {
             Map<String, Long> macs = new LinkedHashMap<>();
             macs.put("text_encoder", MacCounter.textEncoder(modelFolder.component("text_encoder_2").config(), 2, tokens).total().total());
             macs.put("vae_encode", MacCounter.vaeEncode(modelFolder.component("vae").config(), 1, options.height(), options.width()).total().total());
-            macs.put("unet_step", MacCounter.unet(modelFolder.component("unet").config(), 2, h, w, tokens).total().total());
+            JsonNode unet = modelFolder.component("unet").config();
+            long crossKeyValues = MacCounter.unetCrossAttention(unet, 2, tokens);
+            macs.put("unet_context", crossKeyValues);
+            macs.put("unet_step", MacCounter.unet(unet, 2, h, w, tokens).total().total() - crossKeyValues);
             macs.put("vae_decode", MacCounter.vaeDecode(modelFolder.component("vae").config(), 1, options.height(), options.width()).total().total());
 
             Map<String, List<Double>> times = new LinkedHashMap<>();

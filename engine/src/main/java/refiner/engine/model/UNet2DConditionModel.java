@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.function.BiConsumer;
 import refiner.engine.backend.Activation;
 import refiner.engine.backend.Backend;
+import refiner.engine.nn.BasicTransformerBlock;
 import refiner.engine.nn.Conv2d;
+import refiner.engine.nn.CrossAttention;
 import refiner.engine.nn.GroupNorm;
 import refiner.engine.nn.Params;
 import refiner.engine.nn.TimestepEmbedding;
@@ -28,6 +30,7 @@ public final class UNet2DConditionModel {
     private final int contextDim;
     private final int addTimeDim;
     private final int addEmbeddingInput;
+    private final List<BasicTransformerBlock> transformerBlocks = new ArrayList<>();
     private final Timesteps timeProj;
     private final TimestepEmbedding timeEmbedding;
     private final Timesteps addTimeProj;
@@ -127,6 +130,9 @@ public final class UNet2DConditionModel {
                     layersPerBlock[level] + 1, tembDim, groups, eps, cross ? heads[level] : 0, transformerLayers[level],
                     contextDim, i < levels - 1);
         }
+        for (UNetDownBlock d : downBlocks) transformerBlocks.addAll(d.transformerBlocks());
+        transformerBlocks.addAll(midBlock.transformerBlocks());
+        for (UNetUpBlock u : upBlocks) transformerBlocks.addAll(u.transformerBlocks());
         this.convNormOut = new GroupNorm(p.child("conv_norm_out"), groups, channels[0], eps);
         this.convOut = new Conv2d(p.child("conv_out"), channels[0], Configs.integer(config, "out_channels"), outKernel, 1, (outKernel - 1) / 2);
         p.requireAllUsed();
@@ -147,21 +153,48 @@ public final class UNet2DConditionModel {
         return addTimeDim;
     }
 
-    /** {@link #forward(Tensor, float, Tensor, Tensor, float[][], BiConsumer)} without a debug hook. */
+    /**
+     * The keys and values of every cross-attention for encoderHiddenStates[B, L, cross_attention_dim]:
+     * computed once for a prompt batch and passed to each step's {@link #forward(Tensor, float,
+     * CrossAttention, Tensor, float[][], BiConsumer)}; the caller closes it.
+     */
+    public CrossAttention crossAttention(Tensor encoderHiddenStates) {
+        if (encoderHiddenStates.rank() != 3 || encoderHiddenStates.dim(2) != contextDim) {
+            throw new IllegalArgumentException("unet: encoder_hidden_states " + Arrays.toString(encoderHiddenStates.shape())
+                    + " is not [B, L, " + contextDim + "]");
+        }
+        return new CrossAttention(transformerBlocks, encoderHiddenStates);
+    }
+
+    /** {@link #forward(Tensor, float, CrossAttention, Tensor, float[][], BiConsumer)} without a debug hook. */
+    public Tensor forward(Tensor sample, float timestep, CrossAttention encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
+        return forward(sample, timestep, encoderHiddenStates, textEmbeds, timeIds, null);
+    }
+
+    /** One step on encoderHiddenStates[B, 77, cross_attention_dim], its keys and values projected for this call alone. */
     public Tensor forward(Tensor sample, float timestep, Tensor encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
         return forward(sample, timestep, encoderHiddenStates, textEmbeds, timeIds, null);
     }
 
+    /** As {@link #forward(Tensor, float, CrossAttention, Tensor, float[][], BiConsumer)}, projecting the text for this call alone. */
+    public Tensor forward(Tensor sample, float timestep, Tensor encoderHiddenStates, Tensor textEmbeds, float[][] timeIds,
+                          BiConsumer<String, Tensor> debug) {
+        try (CrossAttention context = crossAttention(encoderHiddenStates)) {
+            return forward(sample, timestep, context, textEmbeds, timeIds, debug);
+        }
+    }
+
     /**
      * The noise prediction for sample[B, 4, h, w] at {@code timestep} (the same for every row),
-     * conditioned on encoderHiddenStates[B, 77, cross_attention_dim], textEmbeds[B, pooled] and
-     * timeIds[B][n] (5 for the refiner, 6 for the base) -> [B, out_channels, h, w]. Inputs are left
+     * conditioned on the text's cross-attention keys and values ({@link #crossAttention}),
+     * textEmbeds[B, pooled] and timeIds[B][n] (5 for the refiner, 6 for the base) -> [B,
+     * out_channels, h, w]. Inputs are left
      * untouched and open. {@code debug}, when not null, sees the output of each top-level block
      * by its checkpoint name ({@code time_proj}, {@code time_embedding}, {@code add_time_proj},
      * {@code add_embedding}, {@code conv_in}, {@code down_blocks.i}, {@code mid_block},
      * {@code up_blocks.i}, {@code conv_norm_out}, {@code conv_out}); it must not keep or close them.
      */
-    public Tensor forward(Tensor sample, float timestep, Tensor encoderHiddenStates, Tensor textEmbeds, float[][] timeIds,
+    public Tensor forward(Tensor sample, float timestep, CrossAttention encoderHiddenStates, Tensor textEmbeds, float[][] timeIds,
                           BiConsumer<String, Tensor> debug) {
         int batch = checkInputs(sample, encoderHiddenStates, textEmbeds, timeIds);
 
@@ -219,14 +252,13 @@ public final class UNet2DConditionModel {
         }
     }
 
-    private int checkInputs(Tensor sample, Tensor encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
+    private int checkInputs(Tensor sample, CrossAttention encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
         if (sample.rank() != 4 || sample.dim(0) < 1 || sample.dim(1) != inChannels) {
             throw new IllegalArgumentException("unet: sample " + Arrays.toString(sample.shape()) + " is not [B, " + inChannels + ", h, w]");
         }
         int batch = sample.dim(0);
-        if (encoderHiddenStates.rank() != 3 || encoderHiddenStates.dim(0) != batch || encoderHiddenStates.dim(2) != contextDim) {
-            throw new IllegalArgumentException("unet: encoder_hidden_states " + Arrays.toString(encoderHiddenStates.shape())
-                    + " is not [" + batch + ", L, " + contextDim + "]");
+        if (encoderHiddenStates.batch() != batch) {
+            throw new IllegalArgumentException("unet: encoder_hidden_states of batch " + encoderHiddenStates.batch() + " for a sample of batch " + batch);
         }
         if (textEmbeds.rank() != 2 || textEmbeds.dim(0) != batch) {
             throw new IllegalArgumentException("unet: text_embeds " + Arrays.toString(textEmbeds.shape()) + " is not [" + batch + ", P]");

@@ -1,6 +1,9 @@
 package refiner.engine.model;
 
+
 import java.util.List;
+import refiner.engine.nn.BasicTransformerBlock;
+import refiner.engine.nn.CrossAttention;
 import refiner.engine.nn.Downsample2D;
 import refiner.engine.nn.Params;
 import refiner.engine.nn.ResnetBlock2D;
@@ -36,7 +39,7 @@ final class UNetDownBlock {
      * appended to {@code skips}, which owns it; the returned tensor is the last of them. {@code x}
      * is left open (it is itself a skip).
      */
-    Tensor forward(Tensor x, Tensor tembSilu, Tensor context, List<Tensor> skips) {
+    Tensor forward(Tensor x, Tensor tembSilu, CrossAttention context, List<Tensor> skips) {
         Tensor h = x;
         for (int j = 0; j < resnets.length; j++) {
             Tensor r = resnets[j].forward(h, tembSilu);                 // [B, out, H, W]
@@ -53,5 +56,10 @@ final class UNetDownBlock {
             skips.add(h);
         }
         return h;
+    }
+
+    /** The transformer blocks of this block's attentions, in order. */
+    List<BasicTransformerBlock> transformerBlocks() {
+        return Transformer2DModel.blocksOf(attentions);
     }
 }

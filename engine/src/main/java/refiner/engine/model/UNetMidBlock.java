@@ -1,5 +1,9 @@
 package refiner.engine.model;
 
+import java.util.List;
+
+import refiner.engine.nn.BasicTransformerBlock;
+import refiner.engine.nn.CrossAttention;
 import refiner.engine.nn.Params;
 import refiner.engine.nn.ResnetBlock2D;
 import refiner.engine.nn.Transformer2DModel;
@@ -19,7 +23,7 @@ final class UNetMidBlock {
     }
 
     /** x[B, C, H, W] -> [B, C, H, W]; {@code x} is left open. */
-    Tensor forward(Tensor x, Tensor tembSilu, Tensor context) {
+    Tensor forward(Tensor x, Tensor tembSilu, CrossAttention context) {
         Tensor h = resnets[0].forward(x, tembSilu);                     // [B, C, H, W]
         for (int i = 0; i < attentions.length; i++) {
             try (Tensor pre = h; Tensor a = attentions[i].forward(pre, context)) { // [B, C, H, W]
@@ -27,5 +31,10 @@ final class UNetMidBlock {
             }
         }
         return h;
+    }
+
+    /** The transformer blocks of this block's attentions, in order. */
+    List<BasicTransformerBlock> transformerBlocks() {
+        return Transformer2DModel.blocksOf(attentions);
     }
 }

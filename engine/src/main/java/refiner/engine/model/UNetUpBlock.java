@@ -1,6 +1,9 @@
 package refiner.engine.model;
 
+
 import java.util.List;
+import refiner.engine.nn.BasicTransformerBlock;
+import refiner.engine.nn.CrossAttention;
 import refiner.engine.nn.Params;
 import refiner.engine.nn.ResnetBlock2D;
 import refiner.engine.nn.Transformer2DModel;
@@ -44,7 +47,7 @@ final class UNetUpBlock {
      * x[B, prevOut, H, W] -> [B, out, H2, W2] (H2, W2 = the next skip's size with an upsampler).
      * Consumes (closes) {@code x} and the skips it takes from the end of {@code skips}.
      */
-    Tensor forward(Tensor x, Tensor tembSilu, Tensor context, List<Tensor> skips) {
+    Tensor forward(Tensor x, Tensor tembSilu, CrossAttention context, List<Tensor> skips) {
         var b = x.backend();
         Tensor h = x;
         for (int j = 0; j < resnets.length; j++) {
@@ -68,5 +71,10 @@ final class UNetUpBlock {
             }
         }
         return h;
+    }
+
+    /** The transformer blocks of this block's attentions, in order. */
+    List<BasicTransformerBlock> transformerBlocks() {
+        return Transformer2DModel.blocksOf(attentions);
     }
 }

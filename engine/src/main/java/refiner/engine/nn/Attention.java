@@ -67,11 +67,30 @@ public final class Attention {
      * with {@code causal}, position i sees positions 0..i only.
      */
     public Tensor forward(Tensor x, Tensor context, boolean causal) {
-        Tensor ctx = context == null ? x : context;
+        try (KeyValues kv = keyValues(context == null ? x : context)) {
+            return attend(x, kv, causal);
+        }
+    }
+
+    /** The keys and values of context[B, Lk, Cctx]: [B, Lk, C] each. */
+    public KeyValues keyValues(Tensor context) {
+        Tensor key = k.forward(context);            // [B, Lk, C]
+        try {
+            return new KeyValues(key, v.forward(context)); // [B, Lk, C]
+        } catch (RuntimeException e) {
+            key.close();
+            throw e;
+        }
+    }
+
+    /** x[B, Lq, C] attending to keys and values projected before -> [B, Lq, C]. */
+    public Tensor forward(Tensor x, KeyValues context) {
+        return attend(x, context, false);
+    }
+
+    private Tensor attend(Tensor x, KeyValues kv, boolean causal) {
         try (Tensor query = q.forward(x);           // [B, Lq, C]
-             Tensor key = k.forward(ctx);           // [B, Lk, C]
-             Tensor value = v.forward(ctx);         // [B, Lk, C]
-             Tensor mixed = x.backend().attention(query, key, value, heads, causal)) { // [B, Lq, C]
+             Tensor mixed = x.backend().attention(query, kv.key(), kv.value(), heads, causal)) { // [B, Lq, C]
             return out.forward(mixed);              // [B, Lq, C]
         }
     }

@@ -26,15 +26,20 @@ public final class BasicTransformerBlock {
         this.ff = new FeedForward(p.child("ff"), dim, 4 * dim, true);
     }
 
-    /** x[B, L, C], context[B, Lctx, Cctx] -> [B, L, C]. */
-    public Tensor forward(Tensor x, Tensor context) {
+    /** The cross-attention's keys and values of context[B, Lctx, Cctx]. */
+    KeyValues crossKeyValues(Tensor context) {
+        return attn2.keyValues(context);
+    }
+
+    /** x[B, L, C], with the text's keys and values for the cross-attention -> [B, L, C]. */
+    public Tensor forward(Tensor x, KeyValues context) {
         var b = x.backend();
         Tensor h1;
         try (Tensor n = norm1.forward(x); Tensor a = attn1.forward(n, null, false)) { // [B, L, C]
             h1 = b.add(x, a);
         }
         Tensor h2;
-        try (h1; Tensor n = norm2.forward(h1); Tensor a = attn2.forward(n, context, false)) { // [B, L, C]
+        try (h1; Tensor n = norm2.forward(h1); Tensor a = attn2.forward(n, context)) { // [B, L, C]
             h2 = b.add(h1, a);
         }
         try (h2; Tensor n = norm3.forward(h2); Tensor f = ff.forward(n)) { // [B, L, C]

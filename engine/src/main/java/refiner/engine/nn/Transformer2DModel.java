@@ -1,5 +1,7 @@
 package refiner.engine.nn;
 
+import java.util.ArrayList;
+import java.util.List;
 import refiner.engine.tensor.Tensor;
 
 /**
@@ -24,8 +26,15 @@ public final class Transformer2DModel {
         this.projOut = new Linear(p.child("proj_out"), channels, channels, true);
     }
 
-    /** x[B, C, H, W], context[B, Lctx, Cctx] -> [B, C, H, W]. */
-    public Tensor forward(Tensor x, Tensor context) {
+    /** The transformer blocks of {@code models}, in order. */
+    public static List<BasicTransformerBlock> blocksOf(Transformer2DModel... models) {
+        List<BasicTransformerBlock> out = new ArrayList<>();
+        for (Transformer2DModel t : models) out.addAll(List.of(t.blocks));
+        return out;
+    }
+
+    /** x[B, C, H, W], with the text's keys and values for each block's cross-attention -> [B, C, H, W]. */
+    public Tensor forward(Tensor x, CrossAttention context) {
         var b = x.backend();
         int height = x.dim(2), width = x.dim(3);
         Tensor h;
@@ -35,7 +44,7 @@ public final class Transformer2DModel {
         }
         for (BasicTransformerBlock block : blocks) {
             try (Tensor before = h) {
-                h = block.forward(before, context);         // [B, HW, C]
+                h = block.forward(before, context.of(block)); // [B, HW, C]
             }
         }
         try (Tensor tokens = h;

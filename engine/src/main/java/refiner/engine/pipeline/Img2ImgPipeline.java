@@ -5,6 +5,7 @@ import java.util.List;
 import refiner.engine.backend.Backend;
 import refiner.engine.model.ClipTextModel;
 import refiner.engine.model.Posterior;
+import refiner.engine.nn.CrossAttention;
 import refiner.engine.random.TorchGenerator;
 import refiner.engine.schedule.EulerSchedule;
 import refiner.engine.schedule.StepRange;
@@ -68,24 +69,28 @@ public final class Img2ImgPipeline {
             }
             sink.put("noised_latents", x, shape);
 
-            // ---- 3. Euler loop -----------------------------------------------------------------
+            // ---- 3. Euler loop, the text's cross-attention keys and values projected once --------
             compact();
             progress.stage("unet");
             int[] batchShape = {rows, channels, h, w};
-            for (int i = 0; i < range.size(); i++) {
-                long ts = System.nanoTime();
-                int step = range.stepIndex(i);
-                float[] input = schedule.scaleModelInput(cfg ? repeat(x, 2) : x, step);     // [rows, C, h, w]
-                float[] out;
-                try (Tensor sample = backend.upload(input, batchShape);
-                     Tensor eps = model.unet().forward(sample, schedule.timestep(step), cond.hidden, cond.pooled, timeIds)) {
-                    out = backend.download(eps);                                            // [rows, C, h, w]
+            long tc = System.nanoTime();
+            try (CrossAttention text = model.unet().crossAttention(cond.hidden)) {
+                times.add("unet_context", System.nanoTime() - tc);
+                for (int i = 0; i < range.size(); i++) {
+                    long ts = System.nanoTime();
+                    int step = range.stepIndex(i);
+                    float[] input = schedule.scaleModelInput(cfg ? repeat(x, 2) : x, step); // [rows, C, h, w]
+                    float[] out;
+                    try (Tensor sample = backend.upload(input, batchShape);
+                         Tensor eps = model.unet().forward(sample, schedule.timestep(step), text, cond.pooled, timeIds)) {
+                        out = backend.download(eps);                                        // [rows, C, h, w]
+                    }
+                    float[] noisePred = cfg ? Guidance.combine(out, n, (float) options.guidance(), options.guidanceRescale()) : out;
+                    x = schedule.step(noisePred, step, x).prevSample();                     // [n, C, h, w]
+                    generator.randn(shape);
+                    times.add("unet", System.nanoTime() - ts);
+                    progress.step(i + 1, range.size());
                 }
-                float[] noisePred = cfg ? Guidance.combine(out, n, (float) options.guidance(), options.guidanceRescale()) : out;
-                x = schedule.step(noisePred, step, x).prevSample();                         // [n, C, h, w]
-                generator.randn(shape);
-                times.add("unet", System.nanoTime() - ts);
-                progress.step(i + 1, range.size());
             }
             model.releaseUnet();
             compact();

@@ -66,6 +66,12 @@ class MacCounterTest {
     }
 
     @Test
+    void unetCrossAttentionKeysAndValues() throws IOException {
+        // 20 transformer blocks of width 768 and 24 of width 1536, two projections of 2 x 77 rows from 1280 each
+        assertEquals(2L * 154 * 1280 * (20 * 768 + 24 * 1536), MacCounter.unetCrossAttention(config("unet"), 2, 77));
+    }
+
+    @Test
     void vaeEncodeAt1024px() throws IOException {
         assertMatches(forward("vae", "encode_1024px"), MacCounter.vaeEncode(config("vae"), 1, 1024, 1024));
     }

@@ -38,13 +38,18 @@ class PipelineBenchTest {
         try (CpuBackend cpu = new CpuBackend(2)) {
             r = PipelineBench.run(model, cpu, cpu, new PipelineBench.Options(40, 32, 2, 2, 1, true), new PrintWriter(log, true));
         }
-        assertEquals(List.of("text_encoder", "vae_encode", "unet_step", "vae_decode"), List.copyOf(r.stages().keySet()));
+        assertEquals(List.of("text_encoder", "vae_encode", "unet_context", "unet_step", "vae_decode"), List.copyOf(r.stages().keySet()));
         assertEquals(4, r.stages().get("unet_step").timings().seconds().length, "2 steps x 2 repeats");
+        assertEquals(2, r.stages().get("unet_context").timings().seconds().length, "once per repeat");
         assertEquals(2, r.stages().get("vae_decode").timings().seconds().length);
-        assertEquals(MacCounter.unet(Preset.TINY.config(Component.UNET), 2, 4, 5, 77).total().total(), r.stages().get("unet_step").macs());
+        long crossKeyValues = MacCounter.unetCrossAttention(Preset.TINY.config(Component.UNET), 2, 77);
+        assertEquals(crossKeyValues, r.stages().get("unet_context").macs());
+        assertEquals(MacCounter.unet(Preset.TINY.config(Component.UNET), 2, 4, 5, 77).total().total() - crossKeyValues,
+                r.stages().get("unet_step").macs());
         assertEquals(MacCounter.vaeDecode(Preset.TINY.config(Component.VAE), 1, 32, 40).total().total(), r.stages().get("vae_decode").macs());
         r.stages().values().forEach(s -> assertTrue(s.timings().min() > 0 && s.gflops() > 0));
         r.stages().forEach((name, s) -> {
+            if (name.equals("unet_context")) return;  // its keys and values stay on the backend, unread
             assertEquals(0, s.nonFiniteOutputs(), name + " outputs are finite");
             assertTrue(s.maxAbsOutput() > 1e-3 && s.maxAbsOutput() < 1e4, name + " outputs in a normal range: " + s.maxAbsOutput());
         });
