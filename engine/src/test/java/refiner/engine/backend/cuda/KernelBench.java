@@ -137,7 +137,7 @@ public final class KernelBench {
 
     private void ops() {
         int[][] gemms = {{8192, 768, 768}, {8192, 768, 6144}, {8192, 3072, 768}, {2048, 1536, 1536}, {2048, 1536, 12288},
-            {2048, 6144, 1536}, {154, 1280, 768}};
+            {2048, 6144, 1536}, {154, 1280, 768}, {154, 1280, 1536}};
         for (int[] g : gemms) {
             int m = g[0], k = g[1], n = g[2];
             Tensor x = act(m, k), w = weight(1 / Math.sqrt(k), n, k), b = weight(0.1, n);
