@@ -167,8 +167,8 @@ public final class UNet2DConditionModel {
     }
 
     /** {@link #forward(Tensor, float, CrossAttention, Tensor, float[][], BiConsumer)} without a debug hook. */
-    public Tensor forward(Tensor sample, float timestep, CrossAttention encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
-        return forward(sample, timestep, encoderHiddenStates, textEmbeds, timeIds, null);
+    public Tensor forward(Tensor sample, float timestep, CrossAttention text, Tensor textEmbeds, float[][] timeIds) {
+        return forward(sample, timestep, text, textEmbeds, timeIds, null);
     }
 
     /** One step on encoderHiddenStates[B, 77, cross_attention_dim], its keys and values projected for this call alone. */
@@ -188,15 +188,14 @@ public final class UNet2DConditionModel {
      * The noise prediction for sample[B, 4, h, w] at {@code timestep} (the same for every row),
      * conditioned on the text's cross-attention keys and values ({@link #crossAttention}),
      * textEmbeds[B, pooled] and timeIds[B][n] (5 for the refiner, 6 for the base) -> [B,
-     * out_channels, h, w]. Inputs are left
-     * untouched and open. {@code debug}, when not null, sees the output of each top-level block
+     * out_channels, h, w]. Inputs are left untouched and open. {@code debug}, when not null, sees the output of each top-level block
      * by its checkpoint name ({@code time_proj}, {@code time_embedding}, {@code add_time_proj},
      * {@code add_embedding}, {@code conv_in}, {@code down_blocks.i}, {@code mid_block},
      * {@code up_blocks.i}, {@code conv_norm_out}, {@code conv_out}); it must not keep or close them.
      */
-    public Tensor forward(Tensor sample, float timestep, CrossAttention encoderHiddenStates, Tensor textEmbeds, float[][] timeIds,
+    public Tensor forward(Tensor sample, float timestep, CrossAttention text, Tensor textEmbeds, float[][] timeIds,
                           BiConsumer<String, Tensor> debug) {
-        int batch = checkInputs(sample, encoderHiddenStates, textEmbeds, timeIds);
+        int batch = checkInputs(sample, text, textEmbeds, timeIds);
 
         // ---- time and condition embedding --------------------------------------------------
         float[] steps = new float[batch];
@@ -228,13 +227,13 @@ public final class UNet2DConditionModel {
             skips.add(h);
             Debug.report(debug, "conv_in", h);
             for (int i = 0; i < downBlocks.length; i++) {
-                h = downBlocks[i].forward(h, tembSilu, encoderHiddenStates, skips); // [B, C_i, h / 2^i', w / 2^i']
+                h = downBlocks[i].forward(h, tembSilu, text, skips);                // [B, C_i, h / 2^i', w / 2^i']
                 Debug.report(debug, "down_blocks." + i, h);
             }
-            h = midBlock.forward(h, tembSilu, encoderHiddenStates);                 // [B, C_last, h', w']
+            h = midBlock.forward(h, tembSilu, text);                                // [B, C_last, h', w']
             Debug.report(debug, "mid_block", h);
             for (int i = 0; i < upBlocks.length; i++) {
-                h = upBlocks[i].forward(h, tembSilu, encoderHiddenStates, skips);   // [B, C_(n-1-i), ...]
+                h = upBlocks[i].forward(h, tembSilu, text, skips);                  // [B, C_(n-1-i), ...]
                 Debug.report(debug, "up_blocks." + i, h);
             }
 
@@ -252,13 +251,13 @@ public final class UNet2DConditionModel {
         }
     }
 
-    private int checkInputs(Tensor sample, CrossAttention encoderHiddenStates, Tensor textEmbeds, float[][] timeIds) {
+    private int checkInputs(Tensor sample, CrossAttention text, Tensor textEmbeds, float[][] timeIds) {
         if (sample.rank() != 4 || sample.dim(0) < 1 || sample.dim(1) != inChannels) {
             throw new IllegalArgumentException("unet: sample " + Arrays.toString(sample.shape()) + " is not [B, " + inChannels + ", h, w]");
         }
         int batch = sample.dim(0);
-        if (encoderHiddenStates.batch() != batch) {
-            throw new IllegalArgumentException("unet: encoder_hidden_states of batch " + encoderHiddenStates.batch() + " for a sample of batch " + batch);
+        if (text.batch() != batch) {
+            throw new IllegalArgumentException("unet: encoder_hidden_states of batch " + text.batch() + " for a sample of batch " + batch);
         }
         if (textEmbeds.rank() != 2 || textEmbeds.dim(0) != batch) {
             throw new IllegalArgumentException("unet: text_embeds " + Arrays.toString(textEmbeds.shape()) + " is not [" + batch + ", P]");
