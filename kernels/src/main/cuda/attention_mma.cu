@@ -33,27 +33,22 @@ __device__ __forceinline__ void mma16816(float* c, const uint32_t* a, uint32_t b
 #endif
 }
 
-// Four 8x8 fp16 matrices; lane l gives the address of row l % 8 of matrix l / 8.
+// Four 8x8 fp16 matrices; lane l gives the address of row l % 8 of matrix l / 8. With TRANS each
+// matrix is transposed.
+template <bool TRANS>
 __device__ __forceinline__ void ldsm4(uint32_t* r, const half* p) {
 #ifdef REFINER_HOST_EMULATION
-    emu_ldmatrix_x4(r, p, false);
+    emu_ldmatrix_x4(r, p, TRANS);
 #else
     const uint32_t s = (uint32_t)__cvta_generic_to_shared(p);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(s));
-#endif
-}
-
-// As ldsm4, each matrix transposed.
-__device__ __forceinline__ void ldsm4t(uint32_t* r, const half* p) {
-#ifdef REFINER_HOST_EMULATION
-    emu_ldmatrix_x4(r, p, true);
-#else
-    const uint32_t s = (uint32_t)__cvta_generic_to_shared(p);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(s));
+    if (TRANS)
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                     : "r"(s));
+    else
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                     : "r"(s));
 #endif
 }
 
@@ -137,7 +132,7 @@ __device__ __forceinline__ void attn64(const half* __restrict__ q, const half* _
 #pragma unroll
             for (int kh = 0; kh < 2; kh++) {  // 32 dims per ldmatrix.x4
                 uint32_t bf[4];
-                ldsm4(bf, ks + (j * 8 + (lane & 7)) * LD + kh * 32 + (lane >> 3) * 8);
+                ldsm4<false>(bf, ks + (j * 8 + (lane & 7)) * LD + kh * 32 + (lane >> 3) * 8);
                 mma16816(sc[j], qa[2 * kh], bf[0], bf[1]);
                 mma16816(sc[j], qa[2 * kh + 1], bf[2], bf[3]);
             }
@@ -189,7 +184,7 @@ __device__ __forceinline__ void attn64(const half* __restrict__ q, const half* _
 #pragma unroll
             for (int dp = 0; dp < 4; dp++) {  // 16 dims per ldmatrix.x4.trans
                 uint32_t bf[4];
-                ldsm4t(bf, vs + (kc * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + dp * 16 + (lane >> 4) * 8);
+                ldsm4<true>(bf, vs + (kc * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + dp * 16 + (lane >> 4) * 8);
                 mma16816(acc[2 * dp], pa, bf[0], bf[1]);
                 mma16816(acc[2 * dp + 1], pa, bf[2], bf[3]);
             }
