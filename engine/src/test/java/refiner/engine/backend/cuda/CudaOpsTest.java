@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -224,6 +226,29 @@ class CudaOpsTest {
         Pair table = weight(p, 1.0, 0, 1000, 64);
         int[] ids = {49, 0, 999, 3, 3, 500, 77};
         check(p, REF.embedding(table.ref, ids), c.embedding(table.cuda, ids), "embedding");
+    }
+
+    @ParameterizedTest(name = "{0} the same inputs give the same bits")
+    @EnumSource(Precision.class)
+    void deterministic(Precision p) {
+        CudaBackend c = CUDA.get(p);
+        Pair x = act(p, 2, 64, 33, 31), w = weight(p, 1.0 / Math.sqrt(64 * 9), 0, 96, 64, 3, 3), b = weight(p, 0.5, 0, 96);
+        Pair g = weight(p, 0.5, 1.0, 64), beta = weight(p, 0.5, 0, 64);
+        Pair q = act(p, 2, 300, 4 * 64), k = act(p, 2, 77, 4 * 64), v = act(p, 2, 77, 4 * 64);
+        Pair tokens = act(p, 1030, 136), lw = weight(p, 1.0 / Math.sqrt(136), 0, 200, 136);
+        List<Supplier<Tensor>> ops = List.of(() -> c.conv2d(x.cuda, w.cuda, b.cuda, 1, 1),
+                () -> c.groupNorm(x.cuda, 32, g.cuda, beta.cuda, 1e-5f, true), () -> c.attention(q.cuda, k.cuda, v.cuda, 4, false),
+                () -> c.linear(tokens.cuda, lw.cuda, null));
+        for (int i = 0; i < ops.size(); i++) {
+            float[] first, again;
+            try (Tensor t = ops.get(i).get()) {
+                first = c.download(t);
+            }
+            try (Tensor t = ops.get(i).get()) {
+                again = c.download(t);
+            }
+            assertArrayEquals(first, again, "op " + i + " gave other bits on the same inputs");
+        }
     }
 
     @ParameterizedTest(name = "{0} buffers are reused and inputs left untouched")
