@@ -94,9 +94,14 @@ final class Attention {
                              int i0, int lq, int lk, int e, int d, float scale, boolean causal) {
         int rows = Math.min(ROWS, lq - i0), dp = width(d);
         float[] qs = s.q, p = s.p, o = s.o, sums = s.sums, max = s.max;
-        for (int r = 0; r < ROWS; r++) {
-            for (int c = 0; c < d; c++) qs[r * d + c] = r < rows ? q[(n * lq + i0 + r) * e + h * d + c] * scale : 0f;
+        for (int r = 0; r < rows; r++) {
+            int qo = (n * lq + i0 + r) * e + h * d;
+            for (int c = 0; c < d; c += L) {
+                VectorMask<Float> m = S.indexInRange(c, d);
+                FloatVector.fromArray(S, q, qo + c, m).mul(scale).intoArray(qs, r * d + c, m);
+            }
         }
+        Arrays.fill(qs, rows * d, ROWS * d, 0f);
         Arrays.fill(o, 0, ROWS * dp, 0f);
         Arrays.fill(sums, 0f);
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
