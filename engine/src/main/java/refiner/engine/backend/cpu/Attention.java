@@ -9,12 +9,13 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Tiled multi-head attention with an online softmax: for each tile of {@link #ROWS} queries the
- * keys are visited in chunks of {@link #KEYS}; scores, running max and running sum stay per tile,
+ * keys are visited in chunks of {@link #CHUNK}; scores, running max and running sum stay per tile,
  * so no Lq x Lk matrix exists. K and V are first repacked per head into the strips the product's
  * kernel reads (K transposed, 32 keys wide; V in strips of 32 of the head's columns).
  *
  * <p>Both products run on {@link Gemm}'s 12 x 32 register tile: the scores of 12 queries against
- * 32 keys, then 12 output rows times 32 of the head's columns against those keys. Each row keeps
+ * 32 keys (twice per chunk), then 12 output rows times 32 of the head's columns against the
+ * chunk's 64 keys. Each row keeps
  * its running sum as a vector of lane sums, rescaled with the output, so a key chunk costs no
  * horizontal sum; the lanes are added once, first to last, at the end of the row.
  */
@@ -22,6 +23,8 @@ final class Attention {
     private static final int L = S.length();
     static final int ROWS = Gemm.MR;
     static final int KEYS = Gemm.NR;
+    /** Keys per softmax step: two of the product's tiles of scores. */
+    private static final int CHUNK = 2 * KEYS;
     private static final int TILES_PER_TASK = 4;
 
     /**
@@ -36,7 +39,7 @@ final class Attention {
     private Scratch scratch(int d) {
         Scratch s = scratch.get();
         if (s == null || s.q.length < ROWS * d) {
-            s = new Scratch(new float[ROWS * KEYS], new float[ROWS * width(d)], new float[ROWS * d], new float[ROWS * L], new float[ROWS], new float[(ROWS + L - 1) / L * L], new int[ROWS]);
+            s = new Scratch(new float[ROWS * CHUNK], new float[ROWS * width(d)], new float[ROWS * d], new float[ROWS * L], new float[ROWS], new float[(ROWS + L - 1) / L * L], new int[ROWS]);
             scratch.set(s);
         }
         return s;
@@ -106,12 +109,14 @@ final class Attention {
         Arrays.fill(sums, 0f);
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         int keys = causal ? Math.min(lk, i0 + rows) : lk;
-        for (int j0 = 0; j0 < keys; j0 += KEYS) {
-            int valid = Math.min(KEYS, keys - j0);
-            Gemm.tile(d, qs, 0, d, kt, ktBase + j0 * d, p, 0, KEYS, true, null, 0, null, 0);         // p = q k^T   [12, 32]
+        for (int j0 = 0; j0 < keys; j0 += CHUNK) {
+            int valid = Math.min(CHUNK, keys - j0);
+            for (int j = 0; j < valid; j += KEYS) {                                                   // p = q k^T   [12, 64]
+                Gemm.tile(d, qs, 0, d, kt, ktBase + (j0 + j) * d, p, j, CHUNK, true, null, 0, null, 0);
+            }
             softmaxStep(s, valid, rows, causal ? i0 - j0 : Integer.MAX_VALUE / 2, dp);
             for (int c = 0; c < dp; c += KEYS) {                                                      // o += p v    [12, dp]
-                Gemm.tile(valid, p, 0, KEYS, vh, vBase + c * lk + j0 * KEYS, o, c, dp, false, null, 0, null, 0);
+                Gemm.tile(valid, p, 0, CHUNK, vh, vBase + c * lk + j0 * KEYS, o, c, dp, false, null, 0, null, 0);
             }
         }
         for (int r = 0; r < rows; r++) {
@@ -127,7 +132,7 @@ final class Attention {
     }
 
     /**
-     * One key chunk of the online softmax over the tile's scores p[ROWS, KEYS]: row r sees the
+     * One key chunk of the online softmax over the tile's scores p[ROWS, CHUNK]: row r sees the
      * chunk's first {@code min(valid, diagonal + r + 1)} keys (none for r >= rows). The row's new
      * maximum m replaces the old one, p becomes exp(p - m) (0 for keys the row does not see, and
      * e^-80 at least, at most 1.8e-35 beside the maximum's 1, so no denormal appears), and the
@@ -142,24 +147,26 @@ final class Attention {
             limits[r] = limit;
             float m = max[r];
             int c = 0;
-            if (limit == KEYS) {
-                m = Math.max(m, FloatVector.fromArray(S, p, r * KEYS).max(FloatVector.fromArray(S, p, r * KEYS + L)).reduceLanes(VectorOperators.MAX));
-                c = KEYS;
+            if (limit == CHUNK) {
+                FloatVector v = FloatVector.fromArray(S, p, r * CHUNK);
+                for (c = L; c < CHUNK; c += L) v = v.max(FloatVector.fromArray(S, p, r * CHUNK + c));
+                m = Math.max(m, v.reduceLanes(VectorOperators.MAX));
             }
-            for (; c < limit; c++) m = Math.max(m, p[r * KEYS + c]);
+            for (; c < limit; c++) m = Math.max(m, p[r * CHUNK + c]);
             alpha[r] = limit == 0 ? 0f : max[r] - m;
             if (limit > 0) max[r] = m;
-            for (c = 0; c < KEYS; c += L) FloatVector.fromArray(S, p, r * KEYS + c).sub(m).max(-80f).intoArray(p, r * KEYS + c);
+            for (c = 0; c < CHUNK; c += L) FloatVector.fromArray(S, p, r * CHUNK + c).sub(m).max(-80f).intoArray(p, r * CHUNK + c);
         }
-        VectorMath.exp(p, 0, ROWS * KEYS);
+        VectorMath.exp(p, 0, ROWS * CHUNK);
         VectorMath.exp(alpha, 0, alpha.length);
         for (int r = 0; r < ROWS; r++) {
             int limit = limits[r];
-            if (limit < KEYS) Arrays.fill(p, r * KEYS + limit, (r + 1) * KEYS, 0f);
+            if (limit < CHUNK) Arrays.fill(p, r * CHUNK + limit, (r + 1) * CHUNK, 0f);
             if (limit == 0) continue;
             float a = alpha[r];
-            FloatVector.fromArray(S, sums, r * L).mul(a).add(FloatVector.fromArray(S, p, r * KEYS)).add(FloatVector.fromArray(S, p, r * KEYS + L))
-                    .intoArray(sums, r * L);
+            FloatVector sum = FloatVector.fromArray(S, sums, r * L).mul(a);
+            for (int c = 0; c < CHUNK; c += L) sum = sum.add(FloatVector.fromArray(S, p, r * CHUNK + c));
+            sum.intoArray(sums, r * L);
             if (a != 1f) {
                 for (int c = 0; c < dp; c += L) FloatVector.fromArray(S, o, r * dp + c).mul(a).intoArray(o, r * dp + c);
             }
