@@ -1,6 +1,8 @@
 package refiner.tests;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import refiner.engine.backend.Backend;
 import refiner.engine.backend.cpu.CpuBackend;
 import refiner.engine.model.UNet2DConditionModel;
+import refiner.engine.nn.CrossAttention;
 import refiner.engine.nn.Timesteps;
 import refiner.engine.tensor.Tensor;
 
@@ -45,6 +48,40 @@ class UNetGoldenTest {
     @MethodSource("baseCases")
     void base(JsonNode c) {
         check(Golden.of("tiny-base"), c);
+    }
+
+    /**
+     * The text's cross-attention keys and values projected once and reused by two steps give the
+     * same bits as projecting them within each step; keys and values of another UNet are refused.
+     */
+    @ParameterizedTest(name = "tiny-refiner {0}: keys and values projected once")
+    @MethodSource("refinerCases")
+    void crossAttentionOnce(JsonNode c) {
+        Golden g = Golden.of("tiny-refiner");
+        UNet2DConditionModel unet = model(g);
+        JsonNode in = c.get("inputs");
+        float timestep = g.floats(in.get("timestep"))[0];
+        float[][] timeIds = ModelFixture.rows(g, in.get("time_ids"));
+        try (Tensor sample = upload(g, in.get("sample"));
+             Tensor context = upload(g, in.get("encoder_hidden_states"));
+             Tensor textEmbeds = upload(g, in.get("text_embeds"));
+             CrossAttention text = unet.crossAttention(context)) {
+            float[] perCall, first, second;
+            try (Tensor out = unet.forward(sample, timestep, context, textEmbeds, timeIds)) {
+                perCall = CPU.download(out);
+            }
+            try (Tensor out = unet.forward(sample, timestep, text, textEmbeds, timeIds)) {
+                first = CPU.download(out);
+            }
+            try (Tensor out = unet.forward(sample, timestep, text, textEmbeds, timeIds)) {
+                second = CPU.download(out);
+            }
+            assertArrayEquals(perCall, first);
+            assertArrayEquals(perCall, second);
+            UNet2DConditionModel other = new UNet2DConditionModel(CPU, ModelFixture.config(ModelFixture.component(g, "unet")),
+                    ModelFixture.weights(ModelFixture.component(g, "unet")));
+            assertThrows(IllegalArgumentException.class, () -> other.forward(sample, timestep, text, textEmbeds, timeIds));
+        }
     }
 
     private static synchronized UNet2DConditionModel model(Golden g) {
