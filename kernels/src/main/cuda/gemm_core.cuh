@@ -252,14 +252,11 @@ __device__ __forceinline__ void load4(const float* __restrict__ p, int k, int K,
 #endif
     for (int e = 0; e < 4; e++) v[e] = k + e < K ? p[e] : 0.0f;
 }
-__device__ __forceinline__ void load4(const half* __restrict__ p, int k, int K, bool, float* v) {
-    for (int e = 0; e < 4; e++) v[e] = k + e < K ? ld(p + e) : 0.0f;
-}
 
 // SIMT GEMM body (fp32 mode); blockIdx.x tiles N, blockIdx.y tiles M; 256 threads, 8x8 outputs each.
-template <int MODE, typename T>
-__device__ __forceinline__ void simt_gemm(const T* __restrict__ A, const T* __restrict__ Bw, const T* __restrict__ bias,
-                                          T* __restrict__ out, int M, int N, int K, ConvGeom g) {
+template <int MODE>
+__device__ __forceinline__ void simt_gemm(const float* __restrict__ A, const float* __restrict__ Bw, const float* __restrict__ bias,
+                                          float* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace simt;
     __shared__ __align__(16) float As[2][BK][LDS];
     __shared__ __align__(16) float Bs[2][BK][LDS];
