@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Both products run on {@link Gemm}'s 12 x 32 register tile: the scores of 12 queries against
  * 32 keys (twice per chunk), then 12 output rows times 32 of the head's columns against the
- * chunk's 64 keys. Each row keeps
- * its running sum as a vector of lane sums, rescaled with the output, so a key chunk costs no
- * horizontal sum; the lanes are added once, first to last, at the end of the row.
+ * chunk's 64 keys. Each row keeps its running sum as a vector of lane sums, rescaled with the
+ * output, so a key chunk costs no horizontal sum; the lanes are added once, first to last, at the
+ * end of the row.
  */
 final class Attention {
     private static final int L = S.length();
@@ -120,9 +120,7 @@ final class Attention {
             }
         }
         for (int r = 0; r < rows; r++) {
-            float total = 0f;
-            for (int l = 0; l < L; l++) total += sums[r * L + l];
-            float inv = 1 / total;
+            float inv = 1 / VectorMath.sum(FloatVector.fromArray(S, sums, r * L));
             int oo = (n * lq + i0 + r) * e + h * d;
             for (int c = 0; c < d; c += L) {
                 VectorMask<Float> m = S.indexInRange(c, d);

@@ -146,10 +146,7 @@ final class VectorMath {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, a, o + i));
-        float[] lanes = new float[L];
-        acc.intoArray(lanes, 0);
-        float total = 0f;
-        for (float v : lanes) total += v;
+        float total = sum(acc);
         for (; i < n; i++) total += a[o + i];
         return total;
     }
