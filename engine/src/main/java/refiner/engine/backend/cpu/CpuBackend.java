@@ -73,6 +73,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void trim() {
         buffers.clear();
+        gemm.trim();
+        attention.trim();
     }
 
     @Override
@@ -109,7 +111,7 @@ public final class CpuBackend implements Backend {
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
         Tensor y = allocate(shape);
-        gemm.multiply(m, n, k, new RowPacker(x, 0, k), HostTensors.array(x), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null, b);
+        gemm.multiply(m, n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null, b);
         return y;
     }
 
@@ -133,7 +135,7 @@ public final class CpuBackend implements Backend {
         RowPacker weights = new RowPacker(w, 0, kk);
         if (p % Gemm.NR == 0) {
             Im2colPacker patches = new Im2colPacker(xs, 0, c, h, wd, ks, stride, padding, oh, ow);
-            gemm.multiply(o, b * p, kk, weights, null, patches, ys, 0, p, p, o * p, bv, null);
+            gemm.multiply(o, b * p, kk, weights, patches, ys, 0, p, p, o * p, bv, null);
         } else {
             for (int n = 0; n < b; n++) {
                 Im2colPacker patches = new Im2colPacker(xs, n * c * h * wd, c, h, wd, ks, stride, padding, oh, ow);
@@ -180,10 +182,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v + ", " + heads + " heads");
         }
         Tensor y = allocate(b, lq, e);
-        int scratch = Attention.scratchSize(b, lk, heads, e / heads);
-        try (Tensor kt = allocate(scratch); Tensor vh = allocate(scratch)) {
-            attention.run(pool, data(q), data(k), data(v), data(y), data(kt), data(vh), b, lq, lk, heads, e / heads, causal);
-        }
+        attention.run(pool, data(q), data(k), data(v), data(y), b, lq, lk, heads, e / heads, causal);
         return y;
     }
 

@@ -1,5 +1,9 @@
 package refiner.engine.backend.cpu;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,6 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  * or copied and widened a strip at a time by a {@link RowPacker}); B comes from a {@link Packer},
  * which widens weights or gathers image patches while packing, so neither side is ever
  * materialised in fp32 whole.
+ *
+ * <p>The kernel reads the packed B strips as vectors, so they live off the heap, 64-byte aligned:
+ * a Java array's elements start 16 bytes into a cache line or anywhere else, and every vector
+ * load would then straddle two lines (8 to 15 % of a product's time where B streams from L2,
+ * measured side by side). A's strips are copied at a fixed row stride of {@link #KC}, so the
+ * kernel reads all twelve rows from one base register.
  */
 final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -32,23 +42,36 @@ final class Gemm {
     /** ...and of at least this many where each task must copy A (weights it widens), so the copy stays a few percent. */
     private static final int PACKED_A_COLUMNS = 256;
 
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
     /** Packs one strip of the B side: {@code width} columns over a range of K. */
     interface Packer {
         /**
-         * Writes columns {@code [from, from + count)} for k in {@code [k0, k0 + kc)} to
-         * {@code dst[off + k * width + i]}, and zeros for columns {@code count <= i < width}.
+         * Writes columns {@code [from, from + count)} for k in {@code [k0, k0 + kc)} to float
+         * {@code off + k * width + i} of {@code dst}, and zeros for columns {@code count <= i < width}.
          */
-        void pack(float[] dst, int off, int from, int count, int width, int k0, int kc);
+        void pack(MemorySegment dst, long off, int from, int count, int width, int k0, int kc);
     }
 
     private final WorkerPool pool;
-    private float[] panel = new float[0];
+    private MemorySegment panel = floats(0);
     private final ThreadLocal<float[]> blocks = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private final ThreadLocal<float[]> edges = ThreadLocal.withInitial(() -> new float[MR * NR]);
-    private final ThreadLocal<float[]> slices = ThreadLocal.withInitial(() -> new float[KC * COLUMNS]);
+    private final ThreadLocal<MemorySegment> slices = ThreadLocal.withInitial(() -> floats(KC * COLUMNS));
 
     Gemm(WorkerPool pool) {
         this.pool = pool;
+    }
+
+    /** Drops the shared panel of B; the next product of many rows allocates it again. */
+    synchronized void trim() {
+        panel = floats(0);
+    }
+
+    /** An off-heap buffer of {@code n} floats, 64-byte aligned, freed when no longer reachable. */
+    static MemorySegment floats(long n) {
+        return Arena.ofAuto().allocate(4 * n, 64);
     }
 
     /**
@@ -56,15 +79,13 @@ final class Gemm {
      * {@code c[co + i * ldc + j]}; either bias may be null.
      */
     synchronized void multiply(int m, int n, int k, RowPacker a, Packer b, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
-        multiply(m, n, k, a, null, b, c, co, ldc, n, 0, rowBias, colBias);
+        multiply(m, n, k, a, b, c, co, ldc, n, 0, rowBias, colBias);
     }
 
     /**
-     * As above, with two options. A may also be given as a row-major float array
-     * {@code aRows[m, k]}, read in place by the kernel instead of being copied (only a partial last
-     * strip is copied, by {@code a}); null copies every strip. The columns of C may be split in
-     * spans of {@code span} columns (a multiple of NR unless there is one span), span s starting
-     * at {@code c[co + s * spanStride]}: one product then covers a batch of images.
+     * As above, with the columns of C split in spans of {@code span} columns (a multiple of NR
+     * unless there is one span), span s starting at {@code c[co + s * spanStride]}: one product
+     * then covers a batch of images.
      *
      * <p>Products with many rows share B: each column block of B is packed whole (all of K) before
      * the row blocks run, so a product has two barriers per column block and a thread the system
@@ -76,10 +97,10 @@ final class Gemm {
      * shapes, measured side by side; slower on products of 2048 rows, and on convolutions of
      * 1536 channels over 512 pixels, where each task would widen all the weights for 64 columns).
      */
-    synchronized void multiply(int m, int n, int k, RowPacker a, float[] aRows, Packer b, float[] c, int co, int ldc,
+    synchronized void multiply(int m, int n, int k, RowPacker a, Packer b, float[] c, int co, int ldc,
                                int span, int spanStride, float[] rowBias, float[] colBias) {
-        Call p = new Call(m, k, a, aRows, c, co, ldc, span, spanStride, rowBias, colBias);
-        int narrowest = aRows != null ? NR : PACKED_A_COLUMNS, threads = pool.threads();
+        Call p = new Call(m, k, a, c, co, ldc, span, spanStride, rowBias, colBias);
+        int narrowest = a.widens() ? PACKED_A_COLUMNS : NR, threads = pool.threads();
         if (m <= COLUMN_ROWS && n >= 2L * threads * narrowest) {
             int width = (int) Math.clamp((n + 4L * threads * NR - 1) / (4L * threads * NR) * NR, narrowest, COLUMNS);
             pool.run((n + width - 1) / width, t -> columns(p, b, t * width, Math.min(width, n - t * width)));
@@ -87,19 +108,19 @@ final class Gemm {
         }
         int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC, tasks = (mBlocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
         int ncMax = Math.clamp(PANEL / Math.max(1, k) / NR * NR, NR, NC);
-        if (panel.length < k * ncMax) panel = new float[k * ncMax];
+        if (panel.byteSize() < 4L * k * ncMax) panel = floats((long) k * ncMax);
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc), strips = (nc + NR - 1) / NR, j0 = jc;
             int groups = Math.clamp((2L * pool.threads() + tasks - 1) / tasks, 1, strips);
             pool.run(kBlocks * strips, t -> {
                 int pc = t / strips * KC, s = t % strips, kc = Math.min(KC, k - pc);
-                b.pack(panel, pc * ncMax + s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, pc, kc);
+                b.pack(panel, (long) pc * ncMax + s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, pc, kc);
             });
             pool.run(tasks * groups, t -> {
                 int tb = t / groups, g = t % groups, ib1 = Math.min(mBlocks, (tb + 1) * BLOCKS_PER_TASK);
                 for (int k0 = 0; k0 < k; k0 += KC) {
                     for (int ib = tb * BLOCKS_PER_TASK; ib < ib1; ib++) {
-                        block(p, ib * MC, k0, panel, k0 * ncMax, g * strips / groups, (g + 1) * strips / groups, nc, j0);
+                        block(p, ib * MC, k0, panel, (long) k0 * ncMax, g * strips / groups, (g + 1) * strips / groups, nc, j0);
                     }
                 }
             });
@@ -107,13 +128,13 @@ final class Gemm {
     }
 
     /** One product's operands and output, shared by its tasks. */
-    private record Call(int m, int k, RowPacker a, float[] aRows, float[] c, int co, int ldc, int span, int spanStride,
+    private record Call(int m, int k, RowPacker a, float[] c, int co, int ldc, int span, int spanStride,
                         float[] rowBias, float[] colBias) {
     }
 
     /** Columns [j0, j0 + nc) of C: B packed a K slice at a time into this thread's panel, all of A's row blocks over each. */
     private void columns(Call p, Packer b, int j0, int nc) {
-        float[] slice = slices.get();
+        MemorySegment slice = slices.get();
         int strips = (nc + NR - 1) / NR;
         for (int k0 = 0; k0 < p.k; k0 += KC) {
             int kc = Math.min(KC, p.k - k0);
@@ -124,36 +145,31 @@ final class Gemm {
 
     /**
      * The MC rows of A from {@code i0}, over the K slice from {@code k0}, against strips
-     * {@code [s0, s1)} of a packed slice of B (strip s at {@code bp[base + s * kc * NR]}, for
-     * columns {@code j0 + s * NR} on); a block's A strips serve every B strip while in L1.
+     * {@code [s0, s1)} of a packed slice of B (strip s at float {@code base + s * kc * NR} of
+     * {@code bp}, for columns {@code j0 + s * NR} on); a block's A strips serve every B strip
+     * while in L1.
      */
-    private void block(Call p, int i0, int k0, float[] bp, int base, int s0, int s1, int nc, int j0) {
+    private void block(Call p, int i0, int k0, MemorySegment bp, long base, int s0, int s1, int nc, int j0) {
         float[] ap = blocks.get();
-        int k = p.k, kc = Math.min(KC, k - k0), mc = Math.min(MC, p.m - i0), mStrips = (mc + MR - 1) / MR;
+        int kc = Math.min(KC, p.k - k0), mc = Math.min(MC, p.m - i0), mStrips = (mc + MR - 1) / MR;
         boolean first = k0 == 0;
-        for (int s = 0; s < mStrips; s++) {
-            int rows = Math.min(MR, mc - s * MR);
-            if (p.aRows == null || rows < MR) p.a.rows(ap, s * kc * MR, i0 + s * MR, rows, MR, k0, kc);
-        }
+        for (int s = 0; s < mStrips; s++) p.a.rows(ap, s * MR * KC, i0 + s * MR, Math.min(MR, mc - s * MR), MR, k0, kc, KC);
         for (int js = s0; js < s1; js++) {
             int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = p.co + j / p.span * p.spanStride + j % p.span;
-            int bo = base + js * kc * NR;
+            long bo = base + (long) js * kc * NR;
             for (int is = 0; is < mStrips; is++) {
                 int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
-                boolean direct = p.aRows != null && rows == MR;
-                float[] as = direct ? p.aRows : ap;
-                int ao = direct ? i * k + k0 : is * kc * MR, ar = direct ? k : kc;
                 if (rows == MR && cols == NR) {
-                    tile(kc, as, ao, ar, bp, bo, p.c, cj + i * p.ldc, p.ldc, first, p.rowBias, i, p.colBias, j);
+                    tile(kc, ap, is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, first, p.rowBias, i, p.colBias, j);
                 } else {
-                    edge(kc, as, ao, ar, bp, bo, p.c, cj + i * p.ldc, p.ldc, rows, cols, first, p.rowBias, i, p.colBias, j);
+                    edge(kc, ap, is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, rows, cols, first, p.rowBias, i, p.colBias, j);
                 }
             }
         }
     }
 
     /** A partial tile at the bottom or right border, run through a full-size scratch tile. */
-    private void edge(int kc, float[] as, int ao, int ar, float[] bp, int bo, float[] c, int co, int ldc, int rows, int cols,
+    private void edge(int kc, float[] as, int ao, MemorySegment bp, long bo, float[] c, int co, int ldc, int rows, int cols,
                       boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
         float[] t = edges.get();
         Arrays.fill(t, 0f);
@@ -164,17 +180,19 @@ final class Gemm {
                         : c[co + r * ldc + j];
             }
         }
-        tile(kc, as, ao, ar, bp, bo, t, 0, NR, false, null, 0, null, 0);
+        tile(kc, as, ao, bp, bo, t, 0, NR, false, null, 0, null, 0);
         for (int r = 0; r < rows; r++) System.arraycopy(t, r * NR, c, co + r * ldc, cols);
     }
 
     /**
      * C[12 x NR] (+)= A-strip[12 x kc] * B-strip[kc x NR]: one register tile of 24 accumulators,
-     * A's rows {@code ar} apart. With {@code first} the tile starts from the biases, otherwise from C.
-     * Every index is the loop counter plus an invariant, so the JIT hoists the bounds checks out
-     * of the loop (with a loop-varying stride it keeps one check per load, about 30 % slower).
+     * A's rows {@link #KC} apart from {@code a[ao]} (kc at most KC), B's rows of NR floats from
+     * float {@code bo} of {@code b}. With {@code first} the tile starts from the biases, otherwise
+     * from C. Every index is the loop counter plus an invariant, so the JIT hoists the bounds
+     * checks out of the loop (with a loop-varying stride it keeps one check per load, about 30 %
+     * slower), and a constant row stride lets it address all of A's rows from one register.
      */
-    static void tile(int kc, float[] a, int ao, int ar, float[] b, int bo, float[] c, int co, int ldc,
+    static void tile(int kc, float[] a, int ao, MemorySegment b, long bo, float[] c, int co, int ldc,
                              boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
         if (first) {
@@ -243,42 +261,42 @@ final class Gemm {
             c111 = FloatVector.fromArray(S, c, co + 11 * ldc + 1 * L);
         }
         for (int k = 0; k < kc; k++) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bo + k * NR);
-            FloatVector b1 = FloatVector.fromArray(S, b, bo + k * NR + L);
-            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0 * ar + k]);
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, 4 * (bo + k * NR), ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, 4 * (bo + k * NR + L), ORDER);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + 0 * KC + k]);
             c00 = b0.fma(a0, c00);
             c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1 * ar + k]);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1 * KC + k]);
             c10 = b0.fma(a1, c10);
             c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * ar + k]);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * KC + k]);
             c20 = b0.fma(a2, c20);
             c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * ar + k]);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * KC + k]);
             c30 = b0.fma(a3, c30);
             c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4 * ar + k]);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4 * KC + k]);
             c40 = b0.fma(a4, c40);
             c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5 * ar + k]);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5 * KC + k]);
             c50 = b0.fma(a5, c50);
             c51 = b1.fma(a5, c51);
-            FloatVector a6 = FloatVector.broadcast(S, a[ao + 6 * ar + k]);
+            FloatVector a6 = FloatVector.broadcast(S, a[ao + 6 * KC + k]);
             c60 = b0.fma(a6, c60);
             c61 = b1.fma(a6, c61);
-            FloatVector a7 = FloatVector.broadcast(S, a[ao + 7 * ar + k]);
+            FloatVector a7 = FloatVector.broadcast(S, a[ao + 7 * KC + k]);
             c70 = b0.fma(a7, c70);
             c71 = b1.fma(a7, c71);
-            FloatVector a8 = FloatVector.broadcast(S, a[ao + 8 * ar + k]);
+            FloatVector a8 = FloatVector.broadcast(S, a[ao + 8 * KC + k]);
             c80 = b0.fma(a8, c80);
             c81 = b1.fma(a8, c81);
-            FloatVector a9 = FloatVector.broadcast(S, a[ao + 9 * ar + k]);
+            FloatVector a9 = FloatVector.broadcast(S, a[ao + 9 * KC + k]);
             c90 = b0.fma(a9, c90);
             c91 = b1.fma(a9, c91);
-            FloatVector a10 = FloatVector.broadcast(S, a[ao + 10 * ar + k]);
+            FloatVector a10 = FloatVector.broadcast(S, a[ao + 10 * KC + k]);
             c100 = b0.fma(a10, c100);
             c101 = b1.fma(a10, c101);
-            FloatVector a11 = FloatVector.broadcast(S, a[ao + 11 * ar + k]);
+            FloatVector a11 = FloatVector.broadcast(S, a[ao + 11 * KC + k]);
             c110 = b0.fma(a11, c110);
             c111 = b1.fma(a11, c111);
         }

@@ -2,6 +2,10 @@ package refiner.engine.backend.cpu;
 
 import static refiner.engine.backend.cpu.VectorMath.S;
 
+import static refiner.engine.backend.cpu.Gemm.FLOAT;
+import static refiner.engine.backend.cpu.Gemm.ORDER;
+
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
@@ -37,7 +41,7 @@ final class Im2colPacker implements Gemm.Packer {
     }
 
     @Override
-    public void pack(float[] dst, int off, int from, int count, int width, int k0, int kc) {
+    public void pack(MemorySegment dst, long off, int from, int count, int width, int k0, int kc) {
         // runs along output rows, RUN values each: first column in the strip, length, image plane offset, oy, ox
         int[] run = RUNS.get();
         if (run.length < RUN * count) {
@@ -56,22 +60,24 @@ final class Im2colPacker implements Gemm.Packer {
         }
         int kk2 = ks * ks, channel = k0 / kk2, ky = k0 % kk2 / ks, kx = k0 % ks;
         for (int kk = 0; kk < kc; kk++) {
-            int d = off + kk * width, plane = channel * h * w;
+            long d = off + (long) kk * width;
+            int plane = channel * h * w;
             for (int r = 0; r < RUN * runs; r += RUN) {
-                int iy = run[r + 3] * stride - pad + ky, n = run[r + 1], di = d + run[r], ox = run[r + 4];
+                int iy = run[r + 3] * stride - pad + ky, n = run[r + 1], ox = run[r + 4];
+                long di = d + run[r];
                 if (iy < 0 || iy >= h) {
-                    for (int t = 0; t < n; t++) dst[di + t] = 0f;
+                    for (int t = 0; t < n; t++) dst.setAtIndex(FLOAT, di + t, 0f);
                 } else if (stride == 1) {
                     copyRow(dst, di, run[r + 2] + plane + iy * w, ox - pad + kx, n);
                 } else {
                     int row = run[r + 2] + plane + iy * w;
                     for (int t = 0; t < n; t++) {
                         int ix = (ox + t) * stride - pad + kx;
-                        dst[di + t] = ix >= 0 && ix < w ? x[row + ix] : 0f;
+                        dst.setAtIndex(FLOAT, di + t, ix >= 0 && ix < w ? x[row + ix] : 0f);
                     }
                 }
             }
-            for (int i = count; i < width; i++) dst[d + i] = 0f;
+            for (int i = count; i < width; i++) dst.setAtIndex(FLOAT, d + i, 0f);
             if (++kx == ks) {
                 kx = 0;
                 if (++ky == ks) {
@@ -82,16 +88,16 @@ final class Im2colPacker implements Gemm.Packer {
         }
     }
 
-    /** dst[di + t] = row[ix0 + t] for t < n, zero where ix0 + t falls outside [0, w). */
-    private void copyRow(float[] dst, int di, int row, int ix0, int n) {
+    /** Float di + t of dst = row[ix0 + t] for t < n, zero where ix0 + t falls outside [0, w). */
+    private void copyRow(MemorySegment dst, long di, int row, int ix0, int n) {
         int lo = Math.clamp(-ix0, 0, n), hi = Math.clamp(w - ix0, lo, n);
-        for (int t = 0; t < lo; t++) dst[di + t] = 0f;
+        for (int t = 0; t < lo; t++) dst.setAtIndex(FLOAT, di + t, 0f);
         int t = lo;
-        for (; t + L <= hi; t += L) FloatVector.fromArray(S, x, row + ix0 + t).intoArray(dst, di + t);
+        for (; t + L <= hi; t += L) FloatVector.fromArray(S, x, row + ix0 + t).intoMemorySegment(dst, 4 * (di + t), ORDER);
         if (t < hi) {
             VectorMask<Float> m = S.indexInRange(0, hi - t);
-            FloatVector.fromArray(S, x, row + ix0 + t, m).intoArray(dst, di + t, m);
+            FloatVector.fromArray(S, x, row + ix0 + t, m).intoMemorySegment(dst, 4 * (di + t), ORDER, m);
         }
-        for (t = hi; t < n; t++) dst[di + t] = 0f;
+        for (t = hi; t < n; t++) dst.setAtIndex(FLOAT, di + t, 0f);
     }
 }

@@ -2,6 +2,7 @@ package refiner.engine.backend.cpu;
 
 import static refiner.engine.backend.cpu.VectorMath.S;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import refiner.engine.tensor.Tensor;
@@ -26,13 +27,18 @@ final class RowPacker implements Gemm.Packer {
         this.k = k;
     }
 
+    /** Whether reading a row widens it (fp16 or bf16 weights), rather than copying floats. */
+    boolean widens() {
+        return !(t.storage() instanceof float[]);
+    }
+
     /**
      * Writes rows {@code [from, from + count)} for k in {@code [k0, k0 + kc)} to
-     * {@code dst[off + i * kc + k]}, and zeros for rows {@code count <= i < width}.
+     * {@code dst[off + i * stride + k]}, and zeros for rows {@code count <= i < width}.
      */
-    void rows(float[] dst, int off, int from, int count, int width, int k0, int kc) {
-        for (int i = 0; i < count; i++) HostTensors.read(t, offset + (long) (from + i) * k + k0, dst, off + i * kc, kc);
-        Arrays.fill(dst, off + count * kc, off + width * kc, 0f);
+    void rows(float[] dst, int off, int from, int count, int width, int k0, int kc, int stride) {
+        for (int i = 0; i < count; i++) HostTensors.read(t, offset + (long) (from + i) * k + k0, dst, off + i * stride, kc);
+        for (int i = count; i < width; i++) Arrays.fill(dst, off + i * stride, off + i * stride + kc, 0f);
     }
 
     /**
@@ -40,20 +46,22 @@ final class RowPacker implements Gemm.Packer {
      * column gathered a vector of rows at a time (half the time of storing it element by element).
      */
     @Override
-    public void pack(float[] dst, int off, int from, int count, int width, int k0, int kc) {
+    public void pack(MemorySegment dst, long off, int from, int count, int width, int k0, int kc) {
         float[] strip = STRIP.get();
         if (strip.length < width * kc) {
             strip = new float[width * kc];
             STRIP.set(strip);
         }
-        rows(strip, 0, from, count, width, k0, kc);
+        rows(strip, 0, from, count, width, k0, kc, kc);
         int[] rowStarts = ROW_STARTS.get();
         for (int l = 0; l < L; l++) rowStarts[l] = l * kc;
         for (int i0 = 0; i0 + L <= width; i0 += L) {
-            for (int kk = 0; kk < kc; kk++) FloatVector.fromArray(S, strip, i0 * kc + kk, rowStarts, 0).intoArray(dst, off + kk * width + i0);
+            for (int kk = 0; kk < kc; kk++) {
+                FloatVector.fromArray(S, strip, i0 * kc + kk, rowStarts, 0).intoMemorySegment(dst, 4 * (off + kk * width + i0), Gemm.ORDER);
+            }
         }
         for (int i = width / L * L; i < width; i++) {
-            for (int kk = 0; kk < kc; kk++) dst[off + kk * width + i] = strip[i * kc + kk];
+            for (int kk = 0; kk < kc; kk++) dst.setAtIndex(Gemm.FLOAT, off + kk * width + i, strip[i * kc + kk]);
         }
     }
 }
