@@ -37,10 +37,8 @@ final class Gemm {
     private static final int BLOCKS_PER_TASK = 4;
     /** Products of at most this many rows split their columns across the threads... */
     private static final int COLUMN_ROWS = 1024;
-    /** ...in tasks of at most this many columns (a KC x COLUMNS slice of B takes half a megabyte)... */
+    /** ...in tasks of at most this many columns (a KC x COLUMNS slice of B takes half a megabyte). */
     private static final int COLUMNS = 512;
-    /** ...and of at least this many where each task must copy A (weights it widens), so the copy stays a few percent. */
-    private static final int PACKED_A_COLUMNS = 256;
 
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -56,6 +54,8 @@ final class Gemm {
 
     private final WorkerPool pool;
     private MemorySegment panel = floats(0);
+    /** All of A, packed once for the column tasks of a product of few rows. */
+    private float[] rows = new float[0];
     private final ThreadLocal<float[]> blocks = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private final ThreadLocal<float[]> edges = ThreadLocal.withInitial(() -> new float[MR * NR]);
     private final ThreadLocal<MemorySegment> slices = ThreadLocal.withInitial(() -> floats(KC * COLUMNS));
@@ -67,6 +67,7 @@ final class Gemm {
     /** Drops the shared panel of B; the next product of many rows allocates it again. */
     synchronized void trim() {
         panel = floats(0);
+        rows = new float[0];
     }
 
     /** An off-heap buffer of {@code n} floats, 64-byte aligned, freed when no longer reachable. */
@@ -91,21 +92,29 @@ final class Gemm {
      * the row blocks run, so a product has two barriers per column block and a thread the system
      * preempts delays one small task, not every K step. Products with fewer rows (up to
      * {@link #COLUMN_ROWS}: tokens of the lower UNet levels and the text encoder, channels of
-     * convolutions over many pixels) and enough columns split the columns instead: each task packs
-     * its own columns a K slice at a time into a panel of its own, which stays in its core's L2
-     * while all rows of A run over it, and no task waits for another (10 to 25 % faster on such
-     * shapes, measured side by side; slower on products of 2048 rows, and on convolutions of
-     * 1536 channels over 512 pixels, where each task would widen all the weights for 64 columns).
+     * convolutions over many pixels) and enough columns split the columns instead: A is packed
+     * whole once, then each task packs its own columns a K slice at a time into a panel of its
+     * own, which stays in its core's L2 while all rows of A run over it, and no task waits for
+     * another (10 to 25 % faster on such shapes, measured side by side; slower on products of
+     * 2048 rows).
      */
     synchronized void multiply(int m, int n, int k, RowPacker a, Packer b, float[] c, int co, int ldc,
                                int span, int spanStride, float[] rowBias, float[] colBias) {
-        Call p = new Call(m, k, a, c, co, ldc, span, spanStride, rowBias, colBias);
-        int narrowest = a.widens() ? PACKED_A_COLUMNS : NR, threads = pool.threads();
-        if (m <= COLUMN_ROWS && n >= 2L * threads * narrowest) {
-            int width = (int) Math.clamp((n + 4L * threads * NR - 1) / (4L * threads * NR) * NR, narrowest, COLUMNS);
+        int threads = pool.threads();
+        if (m <= COLUMN_ROWS && n >= 2L * threads * NR) {
+            int strips = (m + MR - 1) / MR, kBlocks = (k + KC - 1) / KC;
+            if (rows.length < kBlocks * strips * MR * KC) rows = new float[kBlocks * strips * MR * KC];
+            float[] packed = rows;
+            pool.run(kBlocks * strips, t -> {
+                int k0 = t / strips * KC, s = t % strips;
+                a.rows(packed, t * MR * KC, s * MR, Math.min(MR, m - s * MR), MR, k0, Math.min(KC, k - k0), KC);
+            });
+            Call p = new Call(m, k, a, packed, strips, c, co, ldc, span, spanStride, rowBias, colBias);
+            int width = (int) Math.clamp((n + 4L * threads * NR - 1) / (4L * threads * NR) * NR, NR, COLUMNS);
             pool.run((n + width - 1) / width, t -> columns(p, b, t * width, Math.min(width, n - t * width)));
             return;
         }
+        Call p = new Call(m, k, a, null, 0, c, co, ldc, span, spanStride, rowBias, colBias);
         int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC, tasks = (mBlocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
         int ncMax = Math.clamp(PANEL / Math.max(1, k) / NR * NR, NR, NC);
         if (panel.byteSize() < 4L * k * ncMax) panel = floats((long) k * ncMax);
@@ -127,8 +136,12 @@ final class Gemm {
         }
     }
 
-    /** One product's operands and output, shared by its tasks. */
-    private record Call(int m, int k, RowPacker a, float[] c, int co, int ldc, int span, int spanStride,
+    /**
+     * One product's operands and output, shared by its tasks; A either packed whole (K slice
+     * ks, strip s at {@code packed[(ks * strips + s) * MR * KC]}) or null, to be copied a block
+     * at a time.
+     */
+    private record Call(int m, int k, RowPacker a, float[] packed, int strips, float[] c, int co, int ldc, int span, int spanStride,
                         float[] rowBias, float[] colBias) {
     }
 
@@ -150,19 +163,24 @@ final class Gemm {
      * while in L1.
      */
     private void block(Call p, int i0, int k0, MemorySegment bp, long base, int s0, int s1, int nc, int j0) {
-        float[] ap = blocks.get();
         int kc = Math.min(KC, p.k - k0), mc = Math.min(MC, p.m - i0), mStrips = (mc + MR - 1) / MR;
         boolean first = k0 == 0;
-        for (int s = 0; s < mStrips; s++) p.a.rows(ap, s * MR * KC, i0 + s * MR, Math.min(MR, mc - s * MR), MR, k0, kc, KC);
+        float[] ap = p.packed;
+        int ao = (k0 / KC * p.strips + i0 / MR) * MR * KC;
+        if (ap == null) {
+            ap = blocks.get();
+            ao = 0;
+            for (int s = 0; s < mStrips; s++) p.a.rows(ap, s * MR * KC, i0 + s * MR, Math.min(MR, mc - s * MR), MR, k0, kc, KC);
+        }
         for (int js = s0; js < s1; js++) {
             int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = p.co + j / p.span * p.spanStride + j % p.span;
             long bo = base + (long) js * kc * NR;
             for (int is = 0; is < mStrips; is++) {
                 int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
                 if (rows == MR && cols == NR) {
-                    tile(kc, ap, is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, first, p.rowBias, i, p.colBias, j);
+                    tile(kc, ap, ao + is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, first, p.rowBias, i, p.colBias, j);
                 } else {
-                    edge(kc, ap, is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, rows, cols, first, p.rowBias, i, p.colBias, j);
+                    edge(kc, ap, ao + is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, rows, cols, first, p.rowBias, i, p.colBias, j);
                 }
             }
         }

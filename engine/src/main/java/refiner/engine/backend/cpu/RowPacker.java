@@ -27,11 +27,6 @@ final class RowPacker implements Gemm.Packer {
         this.k = k;
     }
 
-    /** Whether reading a row widens it (fp16 or bf16 weights), rather than copying floats. */
-    boolean widens() {
-        return !(t.storage() instanceof float[]);
-    }
-
     /**
      * Writes rows {@code [from, from + count)} for k in {@code [k0, k0 + kc)} to
      * {@code dst[off + i * stride + k]}, and zeros for rows {@code count <= i < width}.
