@@ -30,11 +30,13 @@ final class Attention {
     static final int KEYS = Gemm.NR;
     /** Keys per softmax step: two of the product's tiles of scores. */
     private static final int CHUNK = 2 * KEYS;
+    /** Query tiles per task; each key chunk serves all of them while it is in L2. */
     private static final int TILES_PER_TASK = 4;
 
     /**
-     * Per-thread tile state: scores p, outputs o, scaled queries q, lane sums, row maxima, and a
-     * chunk's rescale factors (whole vectors) and key counts.
+     * Per-thread state: the scores p of a tile, the outputs o, scaled queries q, lane sums and row
+     * maxima of every tile of a task ([TILES_PER_TASK, ...] each), and a chunk's rescale factors
+     * (whole vectors) and key counts.
      */
     private record Scratch(float[] p, float[] o, float[] q, float[] sums, float[] max, float[] alpha, int[] limits) {
     }
@@ -45,8 +47,10 @@ final class Attention {
 
     private Scratch scratch(int d) {
         Scratch s = scratch.get();
-        if (s == null || s.q.length < ROWS * pieces(d) * KC || s.o.length < ROWS * width(d)) {
-            s = new Scratch(new float[ROWS * KC], new float[ROWS * width(d)], new float[ROWS * pieces(d) * KC], new float[ROWS * L], new float[ROWS], new float[(ROWS + L - 1) / L * L], new int[ROWS]);
+        int t = TILES_PER_TASK;
+        if (s == null || s.q.length < t * ROWS * pieces(d) * KC || s.o.length < t * ROWS * width(d)) {
+            s = new Scratch(new float[ROWS * KC], new float[t * ROWS * width(d)], new float[t * ROWS * pieces(d) * KC], new float[t * ROWS * L],
+                    new float[t * ROWS], new float[(ROWS + L - 1) / L * L], new int[ROWS]);
             scratch.set(s);
         }
         return s;
@@ -93,10 +97,8 @@ final class Attention {
         float scale = (float) (1 / Math.sqrt(d));
         pool.run(batch * heads * groups, t -> {
             int bh = t / groups, g = t % groups, n = bh / heads, h = bh % heads;
-            Scratch s = scratch(d);
-            for (int tile = g * TILES_PER_TASK; tile < Math.min(tiles, (g + 1) * TILES_PER_TASK); tile++) {
-                tile(s, q, vh, (long) bh * lk * dp, out, kt, (long) bh * d * lkp, n, h, tile * ROWS, lq, lk, e, d, scale, causal);
-            }
+            int count = Math.min(TILES_PER_TASK, tiles - g * TILES_PER_TASK);
+            tiles(scratch(d), q, vh, (long) bh * lk * dp, out, kt, (long) bh * d * lkp, n, h, g * TILES_PER_TASK * ROWS, count, lq, lk, e, d, scale, causal);
         });
     }
 
@@ -115,62 +117,76 @@ final class Attention {
     }
 
     /**
-     * One tile of queries. The scaled queries are kept as [pieces(D), ROWS, KC], the scores as
-     * [ROWS, KC]: rows of the kernel's A side.
+     * {@code count} tiles of queries from query {@code i0}, the key chunks in the outer loop. Tile
+     * t keeps its scaled queries as [pieces(D), ROWS, KC] at {@code q[t * pieces(D) * ROWS * KC]},
+     * rows of the kernel's A side, and its outputs as [ROWS, dp] at {@code o[t * ROWS * dp]}; the
+     * scores of the tile at hand are [ROWS, KC] in {@code p}. Each tile sees the same sequence of
+     * chunks as it would alone.
      */
-    private static void tile(Scratch s, float[] q, MemorySegment vh, long vBase, float[] out, MemorySegment kt, long ktBase, int n, int h,
-                             int i0, int lq, int lk, int e, int d, float scale, boolean causal) {
-        int rows = Math.min(ROWS, lq - i0), dp = width(d);
-        float[] qs = s.q, p = s.p, o = s.o, sums = s.sums, max = s.max;
-        if (rows < ROWS) Arrays.fill(qs, 0f);
-        for (int r = 0; r < rows; r++) {
-            int qo = (n * lq + i0 + r) * e + h * d;
-            for (int c = 0; c < d; c += L) {
-                VectorMask<Float> m = S.indexInRange(c, d);
-                FloatVector.fromArray(S, q, qo + c, m).mul(scale).intoArray(qs, (c / KC * ROWS + r) * KC + c % KC, m);
-            }
-        }
-        Arrays.fill(o, 0, ROWS * dp, 0f);
-        Arrays.fill(sums, 0f);
-        Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        int keys = causal ? Math.min(lk, i0 + rows) : lk;
-        for (int j0 = 0; j0 < keys; j0 += CHUNK) {
-            int valid = Math.min(CHUNK, keys - j0);
-            for (int j = 0; j < valid; j += KEYS) {                                                   // p = q k^T   [12, 64]
-                for (int c0 = 0; c0 < d; c0 += KC) {
-                    Gemm.tile(Math.min(KC, d - c0), qs, c0 * ROWS, kt, ktBase + (long) (j0 + j) * d + c0 * KEYS, p, j, KC, c0 == 0, null, 0, null, 0);
+    private static void tiles(Scratch s, float[] q, MemorySegment vh, long vBase, float[] out, MemorySegment kt, long ktBase, int n, int h,
+                              int i0, int count, int lq, int lk, int e, int d, float scale, boolean causal) {
+        int dp = width(d), qt = pieces(d) * ROWS * KC;
+        float[] qs = s.q, p = s.p, o = s.o;
+        for (int t = 0; t < count; t++) {
+            int rows = Math.min(ROWS, lq - i0 - t * ROWS);
+            if (rows < ROWS) Arrays.fill(qs, t * qt, (t + 1) * qt, 0f);
+            for (int r = 0; r < rows; r++) {
+                int qo = (n * lq + i0 + t * ROWS + r) * e + h * d;
+                for (int c = 0; c < d; c += L) {
+                    VectorMask<Float> m = S.indexInRange(c, d);
+                    FloatVector.fromArray(S, q, qo + c, m).mul(scale).intoArray(qs, t * qt + (c / KC * ROWS + r) * KC + c % KC, m);
                 }
             }
-            softmaxStep(s, valid, rows, causal ? i0 - j0 : Integer.MAX_VALUE / 2, dp);
-            for (int c = 0; c < dp; c += KEYS) {                                                      // o += p v    [12, dp]
-                Gemm.tile(valid, p, 0, vh, vBase + (long) c * lk + j0 * KEYS, o, c, dp, false, null, 0, null, 0);
+        }
+        Arrays.fill(o, 0, count * ROWS * dp, 0f);
+        Arrays.fill(s.sums, 0, count * ROWS * L, 0f);
+        Arrays.fill(s.max, 0, count * ROWS, Float.NEGATIVE_INFINITY);
+        for (int j0 = 0; j0 < lk; j0 += CHUNK) {
+            for (int t = 0; t < count; t++) {
+                int ti = i0 + t * ROWS, rows = Math.min(ROWS, lq - ti), keys = causal ? Math.min(lk, ti + rows) : lk;
+                if (j0 >= keys) continue;
+                int valid = Math.min(CHUNK, keys - j0);
+                for (int j = 0; j < valid; j += KEYS) {                                               // p = q k^T   [12, 64]
+                    for (int c0 = 0; c0 < d; c0 += KC) {
+                        Gemm.tile(Math.min(KC, d - c0), qs, t * qt + c0 * ROWS, kt, ktBase + (long) (j0 + j) * d + c0 * KEYS, p, j, KC, c0 == 0,
+                                null, 0, null, 0);
+                    }
+                }
+                softmaxStep(s, t, valid, rows, causal ? ti - j0 : Integer.MAX_VALUE / 2, dp);
+                for (int c = 0; c < dp; c += KEYS) {                                                  // o += p v    [12, dp]
+                    Gemm.tile(valid, p, 0, vh, vBase + (long) c * lk + j0 * KEYS, o, t * ROWS * dp + c, dp, false, null, 0, null, 0);
+                }
             }
         }
-        for (int r = 0; r < rows; r++) {
-            float inv = 1 / VectorMath.sum(FloatVector.fromArray(S, sums, r * L));
-            int oo = (n * lq + i0 + r) * e + h * d;
-            for (int c = 0; c < d; c += L) {
-                VectorMask<Float> m = S.indexInRange(c, d);
-                FloatVector.fromArray(S, o, r * dp + c, m).mul(inv).intoArray(out, oo + c, m);
+        for (int t = 0; t < count; t++) {
+            int rows = Math.min(ROWS, lq - i0 - t * ROWS);
+            for (int r = 0; r < rows; r++) {
+                float inv = 1 / VectorMath.sum(FloatVector.fromArray(S, s.sums, (t * ROWS + r) * L));
+                int oo = (n * lq + i0 + t * ROWS + r) * e + h * d, ob = (t * ROWS + r) * dp;
+                for (int c = 0; c < d; c += L) {
+                    VectorMask<Float> m = S.indexInRange(c, d);
+                    FloatVector.fromArray(S, o, ob + c, m).mul(inv).intoArray(out, oo + c, m);
+                }
             }
         }
     }
 
     /**
-     * One key chunk of the online softmax over the tile's scores p[ROWS, CHUNK] (rows KC apart): row r sees the
+     * One key chunk of the online softmax of tile t over its scores p[ROWS, CHUNK] (rows KC apart): row r sees the
      * chunk's first {@code min(valid, diagonal + r + 1)} keys (none for r >= rows). The row's new
      * maximum m replaces the old one, p becomes exp(p - m) (0 for keys the row does not see, and
      * e^-80 at least, at most 1.8e-35 beside the maximum's 1, so no denormal appears), and the
      * lane sums and the outputs are rescaled by exp(old - m). The exponentials are taken in bulk,
      * a row of the chunk at a time.
      */
-    private static void softmaxStep(Scratch s, int valid, int rows, int diagonal, int dp) {
+    private static void softmaxStep(Scratch s, int t, int valid, int rows, int diagonal, int dp) {
         float[] p = s.p, o = s.o, sums = s.sums, max = s.max, alpha = s.alpha;
         int[] limits = s.limits;
+        int mb = t * ROWS, sb = t * ROWS * L, ob = t * ROWS * dp;
         for (int r = 0; r < ROWS; r++) {
             int limit = r >= rows ? 0 : Math.clamp(diagonal + r + 1, 0, valid);
             limits[r] = limit;
-            float m = max[r];
+            float m = max[mb + r];
             int c = 0;
             if (limit == CHUNK) {
                 FloatVector v = FloatVector.fromArray(S, p, r * KC);
@@ -178,8 +194,8 @@ final class Attention {
                 m = Math.max(m, v.reduceLanes(VectorOperators.MAX));
             }
             for (; c < limit; c++) m = Math.max(m, p[r * KC + c]);
-            alpha[r] = limit == 0 ? 0f : max[r] - m;
-            if (limit > 0) max[r] = m;
+            alpha[r] = limit == 0 ? 0f : max[mb + r] - m;
+            if (limit > 0) max[mb + r] = m;
             for (c = 0; c < CHUNK; c += L) FloatVector.fromArray(S, p, r * KC + c).sub(m).max(-80f).intoArray(p, r * KC + c);
             VectorMath.exp(p, r * KC, CHUNK);
         }
@@ -189,11 +205,11 @@ final class Attention {
             if (limit < CHUNK) Arrays.fill(p, r * KC + limit, r * KC + CHUNK, 0f);
             if (limit == 0) continue;
             float a = alpha[r];
-            FloatVector sum = FloatVector.fromArray(S, sums, r * L).mul(a);
+            FloatVector sum = FloatVector.fromArray(S, sums, sb + r * L).mul(a);
             for (int c = 0; c < CHUNK; c += L) sum = sum.add(FloatVector.fromArray(S, p, r * KC + c));
-            sum.intoArray(sums, r * L);
+            sum.intoArray(sums, sb + r * L);
             if (a != 1f) {
-                for (int c = 0; c < dp; c += L) FloatVector.fromArray(S, o, r * dp + c).mul(a).intoArray(o, r * dp + c);
+                for (int c = 0; c < dp; c += L) FloatVector.fromArray(S, o, ob + r * dp + c).mul(a).intoArray(o, ob + r * dp + c);
             }
         }
     }
