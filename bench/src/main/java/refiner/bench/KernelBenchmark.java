@@ -1,10 +1,6 @@
 package refiner.bench;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import java.util.SplittableRandom;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -20,10 +16,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import refiner.engine.backend.cpu.CpuBackend;
-import refiner.engine.tensor.Tensor;
-import refiner.loader.DType;
-import refiner.loader.safetensors.TensorInfo;
 
 /**
  * The CPU backend's dense kernels on the refiner UNet's shapes at 512 px (batch 2 under guidance,
@@ -58,71 +50,21 @@ public class KernelBenchmark {
     })
     public String shape;
 
-    private CpuBackend backend;
-    private Tensor x;
-    private Tensor w;
-    private Tensor kv;
-    private String kind;
-    private int heads;
-    private int stride;
-    private long flops;
+    private KernelProbe probe;
 
     @Setup(Level.Trial)
-    public void setUp() {
-        String[] p = shape.split(":");
-        int[] d = new int[p.length - 1];
-        for (int i = 1; i < p.length; i++) d[i - 1] = Integer.parseInt(p[i]);
-        backend = new CpuBackend();
-        SplittableRandom rnd = new SplittableRandom(42);
-        kind = p[0];
-        if (kind.equals("attention")) {
-            int b = d[0], lq = d[1], lk = d[2];
-            heads = d[3];
-            x = backend.upload(random(rnd, b * lq * heads * 64, 1), b, lq, heads * 64);
-            kv = backend.upload(random(rnd, b * lk * heads * 64, 1), b, lk, heads * 64);
-            flops = 4L * b * heads * lq * lk * 64;
-        } else if (kind.equals("conv")) {
-            int b = d[0], c = d[1], h = d[2], wd = d[3], o = d[4], k = d[5];
-            stride = d[6];
-            x = backend.upload(random(rnd, b * c * h * wd, 1), b, c, h, wd);
-            w = backend.weight(f16("w", random(rnd, o * c * k * k, 1 / Math.sqrt(c * k * k)), o, c, k, k));
-            int oh = (h + 2 * (k / 2) - k) / stride + 1, ow = (wd + 2 * (k / 2) - k) / stride + 1;
-            flops = 2L * b * o * oh * ow * c * k * k;
-        } else {
-            int m = d[0], k = d[1], n = d[2];
-            x = backend.upload(random(rnd, m * k, 1), m, k);
-            w = backend.weight(f16("w", random(rnd, n * k, 1 / Math.sqrt(k)), n, k));
-            flops = 2L * m * k * n;
-        }
+    public void setUp() throws IOException {
+        probe = new KernelProbe(shape, Runtime.getRuntime().availableProcessors());
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        backend.close();
+        probe.close();
     }
 
     @Benchmark
-    public Tensor kernel(Flops f) {
-        Tensor y = switch (kind) {
-            case "attention" -> backend.attention(x, kv, kv, heads, false);
-            case "conv" -> backend.conv2d(x, w, null, stride, w.dim(2) / 2);
-            default -> backend.linear(x, w, null);
-        };
-        y.close();
-        f.flops += flops;
-        return y;
-    }
-
-    static float[] random(SplittableRandom rnd, int n, double scale) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
-        return a;
-    }
-
-    static TensorInfo f16(String name, float[] v, long... shape) {
-        MemorySegment m = Arena.ofShared().allocate(2L * v.length, 64);
-        ValueLayout.OfShort half = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < v.length; i++) m.setAtIndex(half, i, Float.floatToFloat16(v[i]));
-        return new TensorInfo(name, DType.F16, shape, m);
+    public void kernel(Flops f) {
+        probe.run();
+        f.flops += (long) (probe.gflop() * 1e9);
     }
 }
