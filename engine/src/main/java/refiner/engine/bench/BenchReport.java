@@ -13,14 +13,15 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What one benchmark run measured: the machine (fp32 FMA peak, processor, threads), the load time,
+ * What one benchmark run measured: the machine (fp32 FMA peak before the load and again after the
+ * last repeat, processor, threads), the load time,
  * the time to the first UNet step, the peak resident memory, each stage's timings and rate, and,
  * when profiled, the backend ops by time.
  *
  * @param peakDeviceBytes the most device memory held at a stage's end (CUDA), -1 without a device
  * @param stages by name: {@code text_encoder}, {@code vae_encode}, {@code unet_step}, {@code vae_decode}
  */
-public record BenchReport(String backend, String cpu, int threads, double fmaPeakGflops, int width, int height, int steps,
+public record BenchReport(String backend, String cpu, int threads, double fmaPeakGflops, double fmaPeakEndGflops, int width, int height, int steps,
                           int repeat, double loadSeconds, double timeToFirstStepSeconds, long peakRssBytes,
                           long peakDeviceBytes, Map<String, StageResult> stages, List<OpStats> profile) {
 
@@ -29,7 +30,8 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
     /** The report as the JSON object {@code refiner bench --json} writes. */
     public ObjectNode toJson() {
         ObjectNode root = JSON.createObjectNode();
-        root.putObject("machine").put("fma_peak_gflops", fmaPeakGflops).put("cpu", cpu).put("threads", threads);
+        root.putObject("machine").put("fma_peak_gflops", fmaPeakGflops).put("fma_peak_end_gflops", fmaPeakEndGflops)
+                .put("cpu", cpu).put("threads", threads);
         root.put("backend", backend).put("width", width).put("height", height).put("steps", steps).put("repeat", repeat);
         root.put("load_s", loadSeconds).put("time_to_first_step_s", timeToFirstStepSeconds).put("peak_rss_bytes", peakRssBytes);
         if (peakDeviceBytes >= 0) root.put("peak_device_bytes", peakDeviceBytes);
@@ -63,7 +65,8 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
 
     /** A human-readable table: one line per stage, then the top ops when profiled. */
     public void print(PrintWriter out, int topOps) {
-        out.printf(Locale.ROOT, "machine    %s, %d threads, fp32 FMA peak %.1f GFLOP/s%n", cpu, threads, fmaPeakGflops);
+        out.printf(Locale.ROOT, "machine    %s, %d threads, fp32 FMA peak %.1f GFLOP/s (%.1f after the last repeat)%n", cpu, threads,
+                fmaPeakGflops, fmaPeakEndGflops);
         out.printf(Locale.ROOT, "run        %s backend, %dx%d px, %d steps, %d repeats%n", backend, width, height, steps, repeat);
         out.printf(Locale.ROOT, "load       %.2f s; first UNet step done %.2f s after the load began%n", loadSeconds, timeToFirstStepSeconds);
         out.printf(Locale.ROOT, "peak RSS   %.2f GB%s%n", peakRssBytes / 1e9,

@@ -59,8 +59,9 @@ public final class PipelineBench {
 
     /**
      * Measures the FMA peak, loads {@code folder} with the VAE on {@code vaeBackend} and the rest on
-     * {@code backend} (which may be the same), and runs the pipeline {@code options.repeat()} times,
-     * telling {@code log} what it is doing and when each stage of the first repeat began.
+     * {@code backend} (which may be the same), runs the pipeline {@code options.repeat()} times,
+     * telling {@code log} what it is doing and when each stage of the first repeat began, and
+     * measures the peak again (a machine whose speed drifts shows it in the two peaks).
      */
     public static BenchReport run(Path folder, Backend backend, Backend vaeBackend, Options options, PrintWriter log)
             throws IOException {
@@ -115,12 +116,15 @@ public final class PipelineBench {
                 device.sample();
             }
             if (profiler != null) log.println("bench: per-op times include the profiler's own small overhead");
+            log.printf(Locale.ROOT, "bench: measuring the fp32 FMA peak again%n");
+            log.flush();
+            double peakEnd = FmaPeak.measure(options.threads(), 1500);
             Map<String, StageResult> stages = new LinkedHashMap<>();
             times.forEach((stage, list) -> stages.put(stage, new StageResult(
                     new Timings(list.stream().mapToDouble(Double::doubleValue).toArray()), macs.get(stage),
                     ranges.get(stage).maxAbs, ranges.get(stage).nonFinite)));
             String names = vaeBackend == backend ? backend.name() : backend.name() + " (vae: " + vaeBackend.name() + ")";
-            return new BenchReport(names, cpuName(), options.threads(), peak, options.width(), options.height(),
+            return new BenchReport(names, cpuName(), options.threads(), peak, peakEnd, options.width(), options.height(),
                     options.steps(), options.repeat(), load, firstStep, ProcessMemory.peakRssBytes(), device.peak(), stages,
                     profiler != null ? profiler.byTime() : List.of());
         }
