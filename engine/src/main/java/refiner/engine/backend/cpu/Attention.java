@@ -177,12 +177,13 @@ final class Attention {
      * maximum m replaces the old one, p becomes exp(p - m) (0 for keys the row does not see, and
      * e^-80 at least, at most 1.8e-35 beside the maximum's 1, so no denormal appears), and the
      * lane sums and the outputs are rescaled by exp(old - m). The exponentials are taken in bulk,
-     * a row of the chunk at a time.
+     * a row at a time, over the chunk's keys rounded up to a vector: a last, partial chunk (13 of
+     * 77 text tokens) takes fewer.
      */
     private static void softmaxStep(Scratch s, int t, int valid, int rows, int diagonal, int dp) {
         float[] p = s.p, o = s.o, sums = s.sums, max = s.max, alpha = s.alpha;
         int[] limits = s.limits;
-        int mb = t * ROWS, sb = t * ROWS * L, ob = t * ROWS * dp;
+        int mb = t * ROWS, sb = t * ROWS * L, ob = t * ROWS * dp, span = (valid + L - 1) / L * L;
         for (int r = 0; r < ROWS; r++) {
             int limit = r >= rows ? 0 : Math.clamp(diagonal + r + 1, 0, valid);
             limits[r] = limit;
@@ -197,7 +198,7 @@ final class Attention {
             alpha[r] = limit == 0 ? 0f : max[mb + r] - m;
             if (limit > 0) max[mb + r] = m;
             for (c = 0; c < CHUNK; c += L) FloatVector.fromArray(S, p, r * KC + c).sub(m).max(-80f).intoArray(p, r * KC + c);
-            VectorMath.exp(p, r * KC, CHUNK);
+            VectorMath.exp(p, r * KC, span);
         }
         VectorMath.exp(alpha, 0, alpha.length);
         for (int r = 0; r < ROWS; r++) {
