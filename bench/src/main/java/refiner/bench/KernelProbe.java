@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
 import refiner.engine.backend.cpu.CpuBackend;
+import refiner.engine.bench.MacCounter;
 import refiner.engine.model.UNet2DConditionModel;
 import refiner.engine.nn.CrossAttention;
 import refiner.engine.tensor.Tensor;
@@ -16,13 +17,13 @@ import refiner.loader.hf.ModelFolder;
  * and again. Shapes: {@code linear:M:K:N} is x[M, K] W[N, K]^T with fp16 weights;
  * {@code conv:B:C:H:W:O:k:s} a k x k convolution with padding k / 2 and stride s;
  * {@code attention:B:Lq:Lk:H[:D]} attention with H heads of D (64 unless given), 4 B H Lq Lk D
- * flops, the exponentials not counted; {@code unet:N} one CFG step (batch 2) of the UNet of the
- * model folder named by the system property {@code model}, on N x N latents, counted as
- * 3197.4 GFLOP at 64 x 64 (the bench's {@code unet_step}) scaled by the latents' area.
+ * flops, the exponentials not counted; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
+ * the UNet of the model folder named by the system property {@code model}, on N x N latents,
+ * its keys and values of the text projected once beforehand, counted as the bench counts
+ * {@code unet_step}.
  */
 public final class KernelProbe implements AutoCloseable {
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
-    private static final double UNET_STEP_GFLOP_64 = 2 * 1598.69;
 
     private final CpuBackend backend;
     private final int threads;
@@ -73,7 +74,7 @@ public final class KernelProbe implements AutoCloseable {
                 try (Tensor context = backend.upload(normal(rnd, 2 * 77 * 1280), 2, 77, 1280)) {
                     text = unet.crossAttention(context);
                 }
-                gflop = UNET_STEP_GFLOP_64 * n * n / 4096.0;
+                gflop = 2e-9 * (MacCounter.unet(u.config(), 2, n, n, 77).total().total() - MacCounter.unetCrossAttention(u.config(), 2, 77));
             }
             default -> throw new IllegalArgumentException("unknown shape " + shape);
         }
