@@ -12,10 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Blocked, packed single-precision matrix product C[M, N] = A[M, K] B[K, N] (+ row or column bias)
  * in the manner of the Goto scheme: B is packed in KC x NR strips, and MC-row blocks of A run an
  * MR x NR register-tiled kernel over them, KC at a time; the threads share a packed panel of B or
- * split the columns, by the product's shape (see {@link #multiply}). A is read as rows (in place,
- * or copied and widened a strip at a time by a {@link RowPacker}); B comes from a {@link Packer},
- * which widens weights or gathers image patches while packing, so neither side is ever
- * materialised in fp32 whole.
+ * split the columns, by the product's shape (see {@link #multiply}). A's rows are copied (and
+ * widened, for weights) in strips by a {@link RowPacker}; B comes from a {@link Packer}, which
+ * widens weights or gathers image patches while packing, so neither side of fp16 weights is
+ * ever materialised in fp32 whole.
  *
  * <p>The kernel reads the packed B strips as vectors, so they live off the heap, 64-byte aligned:
  * a Java array's elements start 16 bytes into a cache line or anywhere else, and every vector
@@ -64,7 +64,7 @@ final class Gemm {
         this.pool = pool;
     }
 
-    /** Drops the shared panel of B; the next product of many rows allocates it again. */
+    /** Drops the shared panel of B and the packed A; the next products allocate them again. */
     synchronized void trim() {
         panel = floats(0);
         rows = new float[0];
