@@ -22,9 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * latent 64 x 64) with fp16 weights in native memory, as a mapped checkpoint holds them. The
  * backend runs on all cores; the {@code flops} rate is GFLOP/s.
  *
- * <p>Shapes: {@code linear:M:K:N} is x[M, K] W[N, K]^T; {@code conv:B:C:H:W:O:k:s} is a k x k
- * convolution with padding k / 2 and stride s; {@code attention:B:Lq:Lk:H} is attention with H
- * heads of 64 (4 B H Lq Lk 64 flops, the exponentials not counted).
+ * <p>Shapes as {@link KernelProbe} takes them.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
