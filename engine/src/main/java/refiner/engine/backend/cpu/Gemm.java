@@ -109,12 +109,12 @@ final class Gemm {
                 int k0 = t / strips * KC, s = t % strips;
                 a.rows(packed, t * MR * KC, s * MR, Math.min(MR, m - s * MR), MR, k0, Math.min(KC, k - k0), KC);
             });
-            Call p = new Call(m, k, a, packed, strips, c, co, ldc, span, spanStride, rowBias, colBias);
+            Call p = new Call(m, k, a, packed, c, co, ldc, span, spanStride, rowBias, colBias);
             int width = (int) Math.clamp((n + 4L * threads * NR - 1) / (4L * threads * NR) * NR, NR, COLUMNS);
             pool.run((n + width - 1) / width, t -> columns(p, b, t * width, Math.min(width, n - t * width)));
             return;
         }
-        Call p = new Call(m, k, a, null, 0, c, co, ldc, span, spanStride, rowBias, colBias);
+        Call p = new Call(m, k, a, null, c, co, ldc, span, spanStride, rowBias, colBias);
         int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC, tasks = (mBlocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
         int ncMax = Math.clamp(PANEL / Math.max(1, k) / NR * NR, NR, NC);
         if (panel.byteSize() < 4L * k * ncMax) panel = floats((long) k * ncMax);
@@ -138,10 +138,10 @@ final class Gemm {
 
     /**
      * One product's operands and output, shared by its tasks; A either packed whole (K slice
-     * ks, strip s at {@code packed[(ks * strips + s) * MR * KC]}) or null, to be copied a block
-     * at a time.
+     * ks, strip s of the ceil(m / MR) at {@code packed[(ks * strips + s) * MR * KC]}) or null, to
+     * be copied a block at a time.
      */
-    private record Call(int m, int k, RowPacker a, float[] packed, int strips, float[] c, int co, int ldc, int span, int spanStride,
+    private record Call(int m, int k, RowPacker a, float[] packed, float[] c, int co, int ldc, int span, int spanStride,
                         float[] rowBias, float[] colBias) {
     }
 
@@ -166,7 +166,7 @@ final class Gemm {
         int kc = Math.min(KC, p.k - k0), mc = Math.min(MC, p.m - i0), mStrips = (mc + MR - 1) / MR;
         boolean first = k0 == 0;
         float[] ap = p.packed;
-        int ao = (k0 / KC * p.strips + i0 / MR) * MR * KC;
+        int ao = (k0 / KC * ((p.m + MR - 1) / MR) + i0 / MR) * MR * KC;
         if (ap == null) {
             ap = blocks.get();
             ao = 0;
