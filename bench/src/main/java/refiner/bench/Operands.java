@@ -20,9 +20,9 @@ public final class Operands {
         return a;
     }
 
-    /** {@code v} as an fp16 tensor in native memory, as a mapped checkpoint holds weights. */
+    /** {@code v} as an fp16 tensor in native memory, as a mapped checkpoint holds weights; freed once unreachable. */
     public static TensorInfo f16(String name, float[] v, long... shape) {
-        MemorySegment m = Arena.ofShared().allocate(2L * v.length, 64);
+        MemorySegment m = Arena.ofAuto().allocate(2L * v.length, 64);
         ValueLayout.OfShort half = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < v.length; i++) m.setAtIndex(half, i, Float.floatToFloat16(v[i]));
         return new TensorInfo(name, DType.F16, shape, m);

@@ -3,6 +3,7 @@ package refiner.bench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,14 +32,16 @@ public final class SideBySide {
         int threads = Integer.parseInt(args[2]), pairs = Integer.parseInt(args[3]);
         for (int s = 4; s < args.length; s++) {
             Object[] probes = new Object[2];
+            Method[] once = new Method[2];
             for (int b = 0; b < 2; b++) {
                 Class<?> c = new Build(dirs[b], SideBySide.class.getClassLoader()).loadClass(KernelProbe.class.getName());
                 probes[b] = c.getConstructor(String.class, int.class).newInstance(args[s], threads);
+                once[b] = c.getMethod("once");
             }
             double[][] rate = new double[2][pairs];
             double[] ratio = new double[pairs];
             for (int i = 0; i < pairs; i++) {
-                for (int b = 0; b < 2; b++) rate[b][i] = (double) probes[b].getClass().getMethod("once").invoke(probes[b]);
+                for (int b = 0; b < 2; b++) rate[b][i] = (double) once[b].invoke(probes[b]);
                 ratio[i] = rate[1][i] / rate[0][i];
             }
             for (Object p : probes) ((AutoCloseable) p).close();
