@@ -16,6 +16,7 @@ public final class CpuBackend implements Backend {
     private final Attention attention = new Attention();
     private final WorkerPool pool;
     private final Gemm gemm;
+    private final Winograd winograd;
 
     /** A backend using every available processor. */
     public CpuBackend() {
@@ -27,6 +28,7 @@ public final class CpuBackend implements Backend {
         if (threads < 1) throw new IllegalArgumentException("CpuBackend: thread count " + threads + " must be at least 1");
         this.pool = new WorkerPool(threads);
         this.gemm = new Gemm(pool);
+        this.winograd = new Winograd(pool, gemm);
     }
 
     @Override
@@ -132,6 +134,10 @@ public final class CpuBackend implements Backend {
         Tensor y = allocate(b, o, oh, ow);
         float[] ys = data(y);
         int p = oh * ow, kk = c * ks * ks;
+        if (Winograd.suits(ks, stride, padding, b, c, h, wd, o)) {
+            winograd.conv(xs, w, bv, ys, b, c, h, wd, o, Winograd.chunkRows(c, o, wd), this);
+            return y;
+        }
         RowPacker weights = new RowPacker(w, 0, kk);
         if (p % Gemm.NR == 0) {
             Im2colPacker patches = new Im2colPacker(xs, 0, c, h, wd, ks, stride, padding, oh, ow);

@@ -103,18 +103,16 @@ final class Gemm {
         int threads = pool.threads();
         if (m <= COLUMN_ROWS && n >= 2L * threads * NR) {
             int strips = (m + MR - 1) / MR, kBlocks = (k + KC - 1) / KC;
-            if (rows.length < kBlocks * strips * MR * KC) rows = new float[kBlocks * strips * MR * KC];
+            if (rows.length < packedSize(m, k)) rows = new float[packedSize(m, k)];
             float[] packed = rows;
             pool.run(kBlocks * strips, t -> {
                 int k0 = t / strips * KC, s = t % strips;
                 a.rows(packed, t * MR * KC, s * MR, Math.min(MR, m - s * MR), MR, k0, Math.min(KC, k - k0), KC);
             });
-            Call p = new Call(m, k, a, packed, c, co, ldc, span, spanStride, rowBias, colBias);
-            int width = (int) Math.clamp((n + 4L * threads * NR - 1) / (4L * threads * NR) * NR, NR, COLUMNS);
-            pool.run((n + width - 1) / width, t -> columns(p, b, t * width, Math.min(width, n - t * width)));
+            splitColumns(new Call(m, k, a, packed, 0, c, co, ldc, span, spanStride, rowBias, colBias), n, b);
             return;
         }
-        Call p = new Call(m, k, a, null, c, co, ldc, span, spanStride, rowBias, colBias);
+        Call p = new Call(m, k, a, null, 0, c, co, ldc, span, spanStride, rowBias, colBias);
         int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC, tasks = (mBlocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
         int ncMax = Math.clamp(PANEL / Math.max(1, k) / NR * NR, NR, NC);
         if (panel.byteSize() < 4L * k * ncMax) panel = floats((long) k * ncMax);
@@ -137,11 +135,34 @@ final class Gemm {
     }
 
     /**
-     * One product's operands and output, shared by its tasks; A either packed whole (K slice
-     * ks, strip s of the ceil(m / MR) at {@code packed[(ks * strips + s) * MR * KC]}) or null, to
-     * be copied a block at a time.
+     * C[M, N] = A B with A already packed whole from float {@code ao} of {@code a}, as
+     * {@link #packedIndex} lays it out; the columns split across the threads as above.
      */
-    private record Call(int m, int k, RowPacker a, float[] packed, float[] c, int co, int ldc, int span, int spanStride,
+    synchronized void multiplyPacked(int m, int n, int k, float[] a, int ao, Packer b, float[] c, int co, int ldc) {
+        splitColumns(new Call(m, k, null, a, ao, c, co, ldc, n, 0, null, null), n, b);
+    }
+
+    /** Floats of an M x K matrix packed whole as the A side. */
+    static int packedSize(int m, int k) {
+        return (k + KC - 1) / KC * ((m + MR - 1) / MR) * MR * KC;
+    }
+
+    /** Where A[i, kk] of an M-row matrix packed whole goes: K slice, then strip of MR rows, then row. */
+    static int packedIndex(int m, int i, int kk) {
+        return ((kk / KC * ((m + MR - 1) / MR) + i / MR) * MR + i % MR) * KC + kk % KC;
+    }
+
+    private void splitColumns(Call p, int n, Packer b) {
+        int width = (int) Math.clamp((n + 4L * pool.threads() * NR - 1) / (4L * pool.threads() * NR) * NR, NR, COLUMNS);
+        pool.run((n + width - 1) / width, t -> columns(p, b, t * width, Math.min(width, n - t * width)));
+    }
+
+    /**
+     * One product's operands and output, shared by its tasks; A either packed whole from float
+     * {@code base} of {@code packed} (K slice ks, strip s of the ceil(m / MR) at
+     * {@code packed[base + (ks * strips + s) * MR * KC]}) or null, to be copied a block at a time.
+     */
+    private record Call(int m, int k, RowPacker a, float[] packed, int base, float[] c, int co, int ldc, int span, int spanStride,
                         float[] rowBias, float[] colBias) {
     }
 
@@ -166,7 +187,7 @@ final class Gemm {
         int kc = Math.min(KC, p.k - k0), mc = Math.min(MC, p.m - i0), mStrips = (mc + MR - 1) / MR;
         boolean first = k0 == 0;
         float[] ap = p.packed;
-        int ao = (k0 / KC * ((p.m + MR - 1) / MR) + i0 / MR) * MR * KC;
+        int ao = p.base + (k0 / KC * ((p.m + MR - 1) / MR) + i0 / MR) * MR * KC;
         if (ap == null) {
             ap = blocks.get();
             ao = 0;

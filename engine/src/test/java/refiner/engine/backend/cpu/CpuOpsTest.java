@@ -104,6 +104,34 @@ class CpuOpsTest {
         x.assertUnchanged();
     }
 
+    @ParameterizedTest(name = "winograd B={0} C={1} {2}x{3} O={4} chunk={5} rows, bias={6}")
+    @CsvSource({
+        "1, 1, 1, 1, 1, 1, true", "1, 3, 2, 2, 2, 1, false", "2, 5, 7, 9, 4, 2, true", "1, 17, 33, 34, 19, 3, true",
+        "3, 8, 6, 5, 40, 100, false", "2, 33, 40, 70, 65, 7, true", "1, 64, 16, 16, 64, 8, true"})
+    void winograd(int b, int c, int h, int w, int o, int rows, boolean bias) {
+        Pair x = act(1, b, c, h, w);
+        Pair wt = weight(DType.F16, 1 / Math.sqrt(9 * c), o, c, 3, 3);
+        Pair bs = bias ? weight(DType.F16, 1, o) : null;
+        Tensor y = CPU.allocate(b, o, h, w);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            new Winograd(pool, new Gemm(pool)).conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu),
+                    HostTensors.array(y), b, c, h, w, o, rows, CPU);
+        }
+        close(REF.conv2d(x.ref, wt.ref, bs == null ? null : bs.ref, 1, 1), y, 1e-5, "winograd");
+        x.assertUnchanged();
+    }
+
+    @Test
+    void winogradTakesLargeStrideOneConvolutions() {
+        assertTrue(Winograd.suits(3, 1, 1, 2, 384, 64, 64, 384), "UNet level 0 at 512 px");
+        assertTrue(Winograd.suits(3, 1, 1, 2, 2304, 32, 31, 768), "odd width");
+        assertTrue(!Winograd.suits(3, 2, 1, 2, 384, 64, 64, 384), "stride 2");
+        assertTrue(!Winograd.suits(3, 1, 0, 2, 384, 64, 64, 384), "no padding");
+        assertTrue(!Winograd.suits(1, 1, 0, 2, 384, 64, 64, 384), "1x1");
+        assertTrue(!Winograd.suits(3, 1, 1, 2, 1536, 16, 16, 1536), "128 tiles");
+        assertTrue(!Winograd.suits(3, 1, 1, 1, 128, 512, 512, 128), "128 channels");
+    }
+
     @ParameterizedTest(name = "groupNorm B={0} C={1} spatial={2}x{3} groups={4} silu={5}")
     @CsvSource({
         "1, 4, 1, 1, 2, false", "2, 64, 5, 7, 32, true", "2, 32, 17, 1, 32, false", "1, 6, 3, 3, 3, true",
