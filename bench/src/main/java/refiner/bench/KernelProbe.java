@@ -6,6 +6,7 @@ import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
 import refiner.engine.backend.cpu.CpuBackend;
 import refiner.engine.bench.MacCounter;
+import refiner.engine.model.AutoencoderKL;
 import refiner.engine.model.UNet2DConditionModel;
 import refiner.engine.nn.CrossAttention;
 import refiner.engine.tensor.Tensor;
@@ -20,7 +21,8 @@ import refiner.loader.hf.ModelFolder;
  * flops, the exponentials not counted; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
  * the UNet of the model folder named by the system property {@code model}, on N x N latents,
  * its keys and values of the text projected once beforehand, counted as the bench counts
- * {@code unet_step}.
+ * {@code unet_step}; {@code vae_encode:N} and {@code vae_decode:N} the VAE of that folder on one
+ * N x N image (N / 8 latents for the decoder), counted as the bench counts those stages.
  */
 public final class KernelProbe implements AutoCloseable {
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
@@ -33,6 +35,7 @@ public final class KernelProbe implements AutoCloseable {
     private Tensor x, w;
     private Weights weights;
     private UNet2DConditionModel unet;
+    private AutoencoderKL vae;
     private CrossAttention text;
 
     public KernelProbe(String shape, int threads) throws IOException {
@@ -63,9 +66,7 @@ public final class KernelProbe implements AutoCloseable {
                 gflop = 2e-9 * m * k * n;
             }
             case "unet" -> {
-                String model = System.getProperty("model");
-                if (model == null) throw new IllegalArgumentException("unet shapes need -Dmodel=DIR, a full-size model folder");
-                var u = ModelFolder.resolve(model).component("unet");
+                var u = ModelFolder.resolve(model()).component("unet");
                 weights = u.openWeights();
                 unet = new UNet2DConditionModel(backend, u.config(), weights);
                 int n = d[0];
@@ -76,8 +77,23 @@ public final class KernelProbe implements AutoCloseable {
                 }
                 gflop = 2e-9 * (MacCounter.unet(u.config(), 2, n, n, 77).total().total() - MacCounter.unetCrossAttention(u.config(), 2, 77));
             }
+            case "vae_encode", "vae_decode" -> {
+                var v = ModelFolder.resolve(model()).component("vae");
+                weights = v.openWeights();
+                vae = new AutoencoderKL(backend, v.config(), weights);
+                int n = d[0], z = n / vae.downFactor();
+                boolean encode = kind.equals("vae_encode");
+                x = encode ? backend.upload(normal(rnd, 3 * n * n), 1, 3, n, n) : backend.upload(normal(rnd, vae.latentChannels() * z * z), 1, vae.latentChannels(), z, z);
+                gflop = 2e-9 * (encode ? MacCounter.vaeEncode(v.config(), 1, n, n) : MacCounter.vaeDecode(v.config(), 1, n, n)).total().total();
+            }
             default -> throw new IllegalArgumentException("unknown shape " + shape);
         }
+    }
+
+    private static String model() {
+        String model = System.getProperty("model");
+        if (model == null) throw new IllegalArgumentException("unet and vae shapes need -Dmodel=DIR, a full-size model folder");
+        return model;
     }
 
     private static float[] normal(SplittableRandom rnd, int n) {
@@ -88,10 +104,15 @@ public final class KernelProbe implements AutoCloseable {
 
     /** One call. */
     public void run() {
+        if (kind.equals("vae_encode")) {
+            vae.encode(x).close();
+            return;
+        }
         Tensor y = switch (kind) {
             case "attention" -> backend.attention(x, w, w, d[3], false);
             case "conv" -> backend.conv2d(x, w, null, d[6], d[5] / 2);
             case "linear" -> backend.linear(x, w, null);
+            case "vae_decode" -> vae.decode(x);
             default -> {
                 float px = 8f * d[0];
                 yield unet.forward(x, 281f, text, w, new float[][] {{px, px, 0, 0, 2.5f}, {px, px, 0, 0, 6}});
@@ -120,7 +141,7 @@ public final class KernelProbe implements AutoCloseable {
     public void close() {
         if (text != null) text.close();
         x.close();
-        w.close();
+        if (w != null) w.close();
         backend.close();
         if (weights != null) weights.close();
     }

@@ -129,7 +129,9 @@ class CpuOpsTest {
         assertTrue(!Winograd.suits(3, 1, 0, 2, 384, 64, 64, 384), "no padding");
         assertTrue(!Winograd.suits(1, 1, 0, 2, 384, 64, 64, 384), "1x1");
         assertTrue(!Winograd.suits(3, 1, 1, 2, 1536, 16, 16, 1536), "128 tiles");
-        assertTrue(!Winograd.suits(3, 1, 1, 1, 128, 512, 512, 128), "128 channels");
+        assertTrue(Winograd.suits(3, 1, 1, 1, 128, 512, 512, 128), "VAE decoder's last level at 512 px");
+        assertTrue(!Winograd.suits(3, 1, 1, 1, 3, 512, 512, 128), "3 channels in");
+        assertTrue(!Winograd.suits(3, 1, 1, 1, 128, 512, 512, 8), "8 channels out");
     }
 
     @ParameterizedTest(name = "groupNorm B={0} C={1} spatial={2}x{3} groups={4} silu={5}")
