@@ -76,6 +76,7 @@ public final class CpuBackend implements Backend {
     public void trim() {
         buffers.clear();
         gemm.trim();
+        winograd.trim();
         attention.trim();
     }
 
@@ -135,7 +136,7 @@ public final class CpuBackend implements Backend {
         float[] ys = data(y);
         int p = oh * ow, kk = c * ks * ks;
         if (Winograd.suits(ks, stride, padding, b, c, h, wd, o)) {
-            winograd.conv(xs, w, bv, ys, b, c, h, wd, o, Winograd.chunkRows(c, o, wd), this);
+            winograd.conv(xs, w, bv, ys, b, c, h, wd, o, Winograd.chunkRows(c, o, wd));
             return y;
         }
         RowPacker weights = new RowPacker(w, 0, kk);

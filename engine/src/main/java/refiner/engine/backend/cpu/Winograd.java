@@ -5,7 +5,6 @@ import static refiner.engine.backend.cpu.VectorMath.S;
 import java.util.Arrays;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import refiner.engine.backend.Backend;
 import refiner.engine.tensor.Tensor;
 
 /**
@@ -18,20 +17,25 @@ import refiner.engine.tensor.Tensor;
  * transforms only add, subtract and halve, so the result differs from the direct sum by rounding
  * alone (measured against the plain-loop oracle in the tests).
  *
- * <p>Steps: the filters are transformed once per call into U[16, O, C]; then, a chunk of tile rows
- * at a time (to bound the scratch), the input is transformed into V[16, C, Tc], the 16 products
- * give M[16, O, Tc], and the output transform writes the 2x2 blocks and the bias into y. Both
+ * <p>Steps: the filters are transformed once per call into U[16, O, C], laid out as {@link Gemm}
+ * packs its A side; then, a chunk of tile rows at a time (to bound the scratch), the input is
+ * transformed into V[16, C, Tc], stored strip by strip as the product reads its B side, the 16
+ * products give M[16, O, Tc], and the output transform writes the 2x2 blocks and the bias into y. Both
  * data transforms run on whole vectors of tiles along a row: each input row is first split into
  * its even and odd columns, so tile tx reads columns 2tx - 1 .. 2tx + 2 as the lanes tx and tx + 1
  * of those halves, and the output's two columns per tile are interleaved back on the way out.
+ * U (128 MB) and V with M (64 MB) are allocated once, at their largest, and kept until
+ * {@link #trim}: pooled by exact length, as activations are, every shape would keep a set of its
+ * own (1.8 GB more peak RSS at 512 px), and grown call by call they make G1 expand its heap at
+ * each new large array (1.7 GB more at 1024 px).
  */
 final class Winograd {
     /** Positions of the transformed 4x4 tile. */
     static final int P = 16;
     private static final int L = S.length();
     private static final int NR = Gemm.NR;
-    /** Floats of V and M together per chunk of tile rows (128 MB). */
-    private static final long CHUNK_FLOATS = 1L << 25;
+    /** Floats of V and M together per chunk of tile rows (64 MB). */
+    private static final long CHUNK_FLOATS = 1L << 24;
     /**
      * Fewest tiles and channels for which the transforms pay off. Measured against the direct
      * convolution, side by side on two threads: 1536 channels over 32 tiles 0.46 times its speed,
@@ -39,8 +43,8 @@ final class Winograd {
      * 2048 tiles 1.2 to 1.6; 128 channels over 256 x 256 and 512 x 512 pixels 1.11 and 1.40.
      */
     private static final int MIN_TILES = 512, MIN_CHANNELS = 128;
-    /** Most floats of transformed filters (512 MB): every convolution of the SDXL UNet and VAE fits. */
-    private static final long MAX_FILTER_FLOATS = 1L << 27;
+    /** Most floats of transformed filters (128 MB). */
+    private static final long MAX_FILTER_FLOATS = 1L << 25;
     /** Lanes of the even, odd and interleaving selections, as {@code selectFrom} indexes over two vectors. */
     private static final FloatVector EVEN = indexes(0, 2);
     private static final FloatVector ODD = indexes(1, 2);
@@ -49,6 +53,8 @@ final class Winograd {
     private final WorkerPool pool;
     private final Gemm gemm;
     private final ThreadLocal<float[]> rows = ThreadLocal.withInitial(() -> new float[0]);
+    /** Scratch of fixed size kept between calls: U, and V followed by M. */
+    private float[] filters = new float[0], tiles = new float[0];
 
     Winograd(WorkerPool pool, Gemm gemm) {
         this.pool = pool;
@@ -58,12 +64,21 @@ final class Winograd {
     /** Whether a k x k convolution of this stride and padding over x[B, C, H, W] to O channels runs here. */
     static boolean suits(int k, int stride, int pad, int b, int c, int h, int w, int o) {
         return k == 3 && stride == 1 && pad == 1 && (long) b * ((h + 1) / 2) * ((w + 1) / 2) >= MIN_TILES
-                && Math.min(c, o) >= MIN_CHANNELS && (long) P * o * c <= MAX_FILTER_FLOATS;
+                && Math.min(c, o) >= MIN_CHANNELS && (long) P * Gemm.packedSize(o, c) <= MAX_FILTER_FLOATS
+                && chunkFloats(c, o, 1, w) <= CHUNK_FLOATS;
+    }
+
+    /** Floats of V and M for a chunk of {@code rows} rows of tiles: rows padded to whole vectors, the chunk to whole strips, M's rows one vector more. */
+    private static long chunkFloats(int c, int o, int rows, int w) {
+        long n = ((long) rows * paddedRow(w) + NR - 1) / NR * NR;
+        return P * (c * n + o * (n + L));
     }
 
     /** Tile rows per chunk for C input and O output channels over an image {@code w} wide. */
     static int chunkRows(int c, int o, int w) {
-        return (int) Math.max(1, CHUNK_FLOATS / ((long) P * (c + o) * paddedRow(w)));
+        int rows = (int) Math.max(1, CHUNK_FLOATS / ((long) P * (c + o) * paddedRow(w)));
+        while (rows > 1 && chunkFloats(c, o, rows, w) > CHUNK_FLOATS) rows--;
+        return rows;
     }
 
     /** Tiles per tile row, rounded up to whole vectors. */
@@ -71,27 +86,37 @@ final class Winograd {
         return ((w + 1) / 2 + L - 1) / L * L;
     }
 
+    /** Drops the scratch; the next convolution allocates it again. */
+    synchronized void trim() {
+        filters = tiles = new float[0];
+    }
+
     /**
      * y[b, o, oy, ox] = bias[o] + sum over c, ky, kx of w[o, c, ky, kx] x[b, c, oy + ky - 1, ox + kx - 1],
-     * zero outside the image, {@code rowsPerChunk} rows of tiles at a time, with its scratch from
-     * {@code scratch}.
+     * zero outside the image, {@code rowsPerChunk} rows of tiles at a time.
      */
-    void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, int rowsPerChunk, Backend scratch) {
+    synchronized void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, int rowsPerChunk) {
         int th = (h + 1) / 2, tw = (wd + 1) / 2, twp = paddedRow(wd), rows = Math.min(rowsPerChunk, b * th);
         int n = (rows * twp + NR - 1) / NR * NR, ld = n + L, filter = Gemm.packedSize(o, c);
-        try (Tensor ut = scratch.allocate(P, filter); Tensor vt = scratch.allocate(P, c, n); Tensor mt = scratch.allocate(P, o, ld)) {
-            float[] u = HostTensors.array(ut), v = HostTensors.array(vt), m = HostTensors.array(mt);
-            pool.range(o, 1, (o0, o1) -> filters(w, u, c, o, o0, o1, filter));
-            for (int r0 = 0; r0 < b * th; r0 += rows) {
-                int r1 = Math.min(b * th, r0 + rows), nc = ((r1 - r0) * twp + NR - 1) / NR * NR, first = r0;
-                pool.range(c, 1, (c0, c1) -> {
-                    for (int ch = c0; ch < c1; ch++) input(x, v, ch, c, h, wd, th, twp, first, r1, n);
-                });
-                for (int p = 0; p < P; p++) gemm.multiplyPacked(o, nc, c, u, p * filter, strips(v, p * c * n, c), m, p * o * ld, ld);
-                pool.range(o, 1, (o0, o1) -> {
-                    for (int ch = o0; ch < o1; ch++) output(m, y, bias, ch, o, h, wd, th, tw, twp, first, r1, ld);
-                });
-            }
+        if (P * (long) filter > MAX_FILTER_FLOATS || chunkFloats(c, o, rows, wd) > CHUNK_FLOATS) {
+            throw new IllegalArgumentException("winograd: " + o + " x " + c + " filters over chunks of " + rows + " rows of an image " + wd + " wide exceed the scratch");
+        }
+        if (filters.length == 0) {
+            filters = new float[(int) MAX_FILTER_FLOATS];
+            tiles = new float[(int) CHUNK_FLOATS];
+        }
+        float[] u = filters, v = tiles, m = tiles;
+        int mBase = P * c * n;
+        pool.range(o, 1, (o0, o1) -> filters(w, u, c, o, o0, o1, filter));
+        for (int r0 = 0; r0 < b * th; r0 += rows) {
+            int r1 = Math.min(b * th, r0 + rows), nc = ((r1 - r0) * twp + NR - 1) / NR * NR, first = r0;
+            pool.range(c, 1, (c0, c1) -> {
+                for (int ch = c0; ch < c1; ch++) input(x, v, ch, c, h, wd, th, twp, first, r1, n);
+            });
+            for (int p = 0; p < P; p++) gemm.multiplyPacked(o, nc, c, u, p * filter, strips(v, p * c * n, c), m, mBase + p * o * ld, ld);
+            pool.range(o, 1, (o0, o1) -> {
+                for (int ch = o0; ch < o1; ch++) output(m, mBase, y, bias, ch, o, h, wd, th, tw, twp, first, r1, ld);
+            });
         }
     }
 
@@ -103,7 +128,10 @@ final class Winograd {
         return (dst, off, from, count, width, k0, kc) -> MemorySegment.copy(v, base + from / NR * c * NR + k0 * NR, dst, Gemm.FLOAT, 4 * off, kc * NR);
     }
 
-    /** U_p = (G g G^T)[p] for the filters of output channels [o0, o1), packed as {@link Gemm} reads A, {@code size} floats apart. */
+    /**
+     * U_p = (G g G^T)[p] for the filters of output channels [o0, o1), packed as {@link Gemm} reads
+     * A, {@code size} floats apart; G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
+     */
     private void filters(Tensor w, float[] u, int c, int o, int o0, int o1, int size) {
         int stride = c + L;
         float[] g = scratch(9 * c + 9 * stride);
@@ -114,30 +142,31 @@ final class Winograd {
                 for (int k = 0; k < 9; k++) g[9 * c + k * stride + ch] = g[9 * ch + k];
             }
             for (int c0 = 0; c0 < c; c0 += L) {
-                int at = 9 * c + c0, to = Gemm.packedIndex(o, oc, c0);
-                FloatVector g00 = tap(g, at), g01 = tap(g, at + stride), g02 = tap(g, at + 2 * stride);
-                FloatVector g10 = tap(g, at + 3 * stride), g11 = tap(g, at + 4 * stride), g12 = tap(g, at + 5 * stride);
-                FloatVector g20 = tap(g, at + 6 * stride), g21 = tap(g, at + 7 * stride), g22 = tap(g, at + 8 * stride);
-                for (int i = 0; i < 4; i++) {
-                    FloatVector t0 = combine(i, g00, g10, g20), t1 = combine(i, g01, g11, g21), t2 = combine(i, g02, g12, g22);
-                    for (int j = 0; j < 4; j++) combine(j, t0, t1, t2).intoArray(u, (4 * i + j) * size + to);
-                }
+                int to = Gemm.packedIndex(o, oc, c0);
+                for (int i = 0; i < 4; i++) filterRow(g, 9 * c + c0, stride, i, u, i * 4 * size + to, size);
             }
         }
     }
 
-    private static FloatVector tap(float[] g, int at) {
-        return FloatVector.fromArray(S, g, at);
+    /**
+     * Row i of G g G^T for L channels, the taps of channel c0 + lane from float {@code at} of
+     * {@code g}, tap k {@code k * stride} floats on, stored {@code size} floats apart from {@code to}.
+     * No vector crosses a call, so none is boxed when the JIT does not inline one.
+     */
+    private static void filterRow(float[] g, int at, int stride, int i, float[] u, int to, int size) {
+        // row i of G applied down each column of taps: g[0][x], g[1][x], g[2][x] for x = 0, 1, 2
+        FloatVector t0 = gRow(i, FloatVector.fromArray(S, g, at), FloatVector.fromArray(S, g, at + 3 * stride), FloatVector.fromArray(S, g, at + 6 * stride));
+        FloatVector t1 = gRow(i, FloatVector.fromArray(S, g, at + stride), FloatVector.fromArray(S, g, at + 4 * stride), FloatVector.fromArray(S, g, at + 7 * stride));
+        FloatVector t2 = gRow(i, FloatVector.fromArray(S, g, at + 2 * stride), FloatVector.fromArray(S, g, at + 5 * stride), FloatVector.fromArray(S, g, at + 8 * stride));
+        t0.intoArray(u, to);
+        t0.add(t1).add(t2).mul(0.5f).intoArray(u, to + size);
+        t0.sub(t1).add(t2).mul(0.5f).intoArray(u, to + 2 * size);
+        t2.intoArray(u, to + 3 * size);
     }
 
-    /** Row i of G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]] applied to (a, b, c). */
-    private static FloatVector combine(int i, FloatVector a, FloatVector b, FloatVector c) {
-        return switch (i) {
-            case 0 -> a;
-            case 1 -> a.add(b).add(c).mul(0.5f);
-            case 2 -> a.sub(b).add(c).mul(0.5f);
-            default -> c;
-        };
+    /** Row i of G applied to (a, b, c). */
+    private static FloatVector gRow(int i, FloatVector a, FloatVector b, FloatVector c) {
+        return i == 0 ? a : i == 3 ? c : (i == 1 ? a.add(b) : a.sub(b)).add(c).mul(0.5f);
     }
 
     /**
@@ -153,31 +182,32 @@ final class Winograd {
             int image = r / th, ty = r % th;
             for (int i = 0; i < 4; i++) split(x, (image * c + ch) * h * wd, 2 * ty - 1 + i, h, wd, s, 2 * i * stride, (2 * i + 1) * stride, twp);
             for (int tx = 0; tx < twp; tx += L) {
-                // column j of the L tiles' patches, rows 0..3: odd[tx], even[tx], odd[tx + 1], even[tx + 1] of each input row
-                int a = tx, b = stride + tx, s1 = 2 * stride;
-                FloatVector d00 = at(s, a), d01 = at(s, b), d02 = at(s, a + 1), d03 = at(s, b + 1);
-                FloatVector d10 = at(s, a + s1), d11 = at(s, b + s1), d12 = at(s, a + s1 + 1), d13 = at(s, b + s1 + 1);
-                FloatVector d20 = at(s, a + 2 * s1), d21 = at(s, b + 2 * s1), d22 = at(s, a + 2 * s1 + 1), d23 = at(s, b + 2 * s1 + 1);
-                FloatVector d30 = at(s, a + 3 * s1), d31 = at(s, b + 3 * s1), d32 = at(s, a + 3 * s1 + 1), d33 = at(s, b + 3 * s1 + 1);
                 int t = (r - r0) * twp + tx, out = t / NR * c * NR + ch * NR + t % NR;
-                transform(d00.sub(d20), d01.sub(d21), d02.sub(d22), d03.sub(d23), v, out, step);
-                transform(d10.add(d20), d11.add(d21), d12.add(d22), d13.add(d23), v, out + 4 * step, step);
-                transform(d20.sub(d10), d21.sub(d11), d22.sub(d12), d23.sub(d13), v, out + 8 * step, step);
-                transform(d10.sub(d30), d11.sub(d31), d12.sub(d32), d13.sub(d33), v, out + 12 * step, step);
+                for (int i = 0; i < 4; i++) inputRow(s, tx, stride, i, v, out + 4 * i * step, step);
             }
         }
     }
 
-    private static FloatVector at(float[] s, int i) {
-        return FloatVector.fromArray(S, s, i);
-    }
-
-    /** B^T (a, b, c, d) = (a - c, b + c, c - b, b - d), stored {@code step} floats apart from {@code at}. */
-    private static void transform(FloatVector a, FloatVector b, FloatVector c, FloatVector d, float[] v, int at, int step) {
-        a.sub(c).intoArray(v, at);
-        b.add(c).intoArray(v, at + step);
-        c.sub(b).intoArray(v, at + 2 * step);
-        b.sub(d).intoArray(v, at + 3 * step);
+    /**
+     * Row i of B^T d B for the L tiles from tx: rows (first, second) of the patch combined as row i
+     * of B^T says (0 - 2, 1 + 2, 2 - 1, 1 - 3), each read at its split columns odd[tx], even[tx],
+     * odd[tx + 1], even[tx + 1] (input row k's odd half at {@code 2k stride}, its even half one
+     * stride on), then B^T along the row; stored {@code step} floats apart from {@code out}.
+     */
+    private static void inputRow(float[] s, int tx, int stride, int i, float[] v, int out, int step) {
+        int first = i == 1 || i == 3 ? 1 : 2 * (i / 2), second = i == 2 ? 1 : i == 3 ? 3 : 2;
+        int a = 2 * first * stride + tx, b = 2 * second * stride + tx;
+        boolean add = i == 1;
+        FloatVector a0 = FloatVector.fromArray(S, s, a), b0 = FloatVector.fromArray(S, s, b);
+        FloatVector a1 = FloatVector.fromArray(S, s, a + stride), b1 = FloatVector.fromArray(S, s, b + stride);
+        FloatVector a2 = FloatVector.fromArray(S, s, a + 1), b2 = FloatVector.fromArray(S, s, b + 1);
+        FloatVector a3 = FloatVector.fromArray(S, s, a + stride + 1), b3 = FloatVector.fromArray(S, s, b + stride + 1);
+        FloatVector d0 = add ? a0.add(b0) : a0.sub(b0), d1 = add ? a1.add(b1) : a1.sub(b1);
+        FloatVector d2 = add ? a2.add(b2) : a2.sub(b2), d3 = add ? a3.add(b3) : a3.sub(b3);
+        d0.sub(d2).intoArray(v, out);
+        d1.add(d2).intoArray(v, out + step);
+        d2.sub(d1).intoArray(v, out + 2 * step);
+        d1.sub(d3).intoArray(v, out + 3 * step);
     }
 
     /**
@@ -208,41 +238,38 @@ final class Winograd {
     /**
      * y[image, ch, 2ty + a, 2tx + b] = bias[ch] + (A^T M A)[a, b] for the tiles of tile rows
      * [r0, r1), with A^T = [[1, 1, 1, 0], [0, 1, -1, -1]], within the image's bounds; M's rows
-     * are {@code ld} floats, position p {@code o} rows on.
+     * are {@code ld} floats from float {@code base}, position p {@code o} rows on.
      */
-    private static void output(float[] m, float[] y, float[] bias, int ch, int o, int h, int wd, int th, int tw, int twp, int r0, int r1, int ld) {
-        FloatVector beta = FloatVector.broadcast(S, bias == null ? 0f : bias[ch]);
-        int step = o * ld;
+    private static void output(float[] m, int base, float[] y, float[] bias, int ch, int o, int h, int wd, int th, int tw, int twp, int r0, int r1, int ld) {
+        float beta = bias == null ? 0f : bias[ch];
         for (int r = r0; r < r1; r++) {
-            int image = r / th, ty = r % th, plane = (image * o + ch) * h * wd;
+            int image = r / th, ty = r % th, row = (image * o + ch) * h * wd + 2 * ty * wd;
             for (int tx = 0; tx < tw; tx += L) {
-                int at = ch * ld + (r - r0) * twp + tx;
-                // (M A) row by row: m_i0 + m_i1 + m_i2 and m_i1 - m_i2 - m_i3
-                FloatVector h00 = sum(m, at, step), h01 = difference(m, at, step);
-                FloatVector h10 = sum(m, at + 4 * step, step), h11 = difference(m, at + 4 * step, step);
-                FloatVector h20 = sum(m, at + 8 * step, step), h21 = difference(m, at + 8 * step, step);
-                FloatVector h30 = sum(m, at + 12 * step, step), h31 = difference(m, at + 12 * step, step);
-                int row = plane + 2 * ty * wd, col = 2 * tx;
-                store(h00.add(h10).add(h20).add(beta), h01.add(h11).add(h21).add(beta), y, row, col, wd);
-                if (2 * ty + 1 < h) store(h10.sub(h20).sub(h30).add(beta), h11.sub(h21).sub(h31).add(beta), y, row + wd, col, wd);
+                int at = base + ch * ld + (r - r0) * twp + tx;
+                outputRow(m, at, o * ld, 0, beta, y, row, 2 * tx, wd);
+                if (2 * ty + 1 < h) outputRow(m, at, o * ld, 1, beta, y, row + wd, 2 * tx, wd);
             }
         }
     }
 
-    /** m[at] + m[at + step] + m[at + 2 step]. */
-    private static FloatVector sum(float[] m, int at, int step) {
-        return at(m, at).add(at(m, at + step)).add(at(m, at + 2 * step));
-    }
-
-    /** m[at + step] - m[at + 2 step] - m[at + 3 step]. */
-    private static FloatVector difference(float[] m, int at, int step) {
-        return at(m, at + step).sub(at(m, at + 2 * step)).sub(at(m, at + 3 * step));
-    }
-
-    /** Columns col, col + 1, ... of an output row from the tiles' left (y0) and right (y1) values, interleaved, within the width. */
-    private static void store(FloatVector y0, FloatVector y1, float[] y, int row, int col, int wd) {
+    /**
+     * Output row a of the L tiles from float {@code at} of M (position p {@code step} floats on):
+     * rows 0 + 1 + 2 (a = 0) or 1 - 2 - 3 (a = 1) of M, then the same along the row, plus the
+     * bias; the tiles' two columns interleaved into y from column {@code col}, within the width.
+     */
+    private static void outputRow(float[] m, int at, int step, int a, float bias, float[] y, int row, int col, int wd) {
+        FloatVector q0 = column(m, at, step, a), q1 = column(m, at + step, step, a);
+        FloatVector q2 = column(m, at + 2 * step, step, a), q3 = column(m, at + 3 * step, step, a);
+        FloatVector beta = FloatVector.broadcast(S, bias);
+        FloatVector y0 = q0.add(q1).add(q2).add(beta), y1 = q1.sub(q2).sub(q3).add(beta);
         LOW.selectFrom(y0, y1).intoArray(y, row + col, S.indexInRange(col, wd));
         HIGH.selectFrom(y0, y1).intoArray(y, row + col + L, S.indexInRange(col + L, wd));
+    }
+
+    /** Row a of A^T down column j of M (M[i][j] at {@code at + 4 i step}). */
+    private static FloatVector column(float[] m, int at, int step, int a) {
+        FloatVector m1 = FloatVector.fromArray(S, m, at + 4 * step), m2 = FloatVector.fromArray(S, m, at + 8 * step);
+        return a == 0 ? FloatVector.fromArray(S, m, at).add(m1).add(m2) : m1.sub(m2).sub(FloatVector.fromArray(S, m, at + 12 * step));
     }
 
     /** This thread's scratch of at least {@code n} floats. */

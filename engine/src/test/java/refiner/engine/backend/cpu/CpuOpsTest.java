@@ -23,11 +23,14 @@ import refiner.loader.safetensors.TensorInfo;
 class CpuOpsTest {
     private static final CpuBackend CPU = new CpuBackend(2);
     private static final ReferenceBackend REF = new ReferenceBackend();
+    private static final WorkerPool POOL = new WorkerPool(2);
+    private static final Winograd WINOGRAD = new Winograd(POOL, new Gemm(POOL));
     private final SplittableRandom rnd = new SplittableRandom(System.nanoTime());
 
     @AfterAll
     static void close() {
         CPU.close();
+        POOL.close();
     }
 
     /** An input held by both backends: activation (float[]) or weight of the given dtype. */
@@ -113,10 +116,7 @@ class CpuOpsTest {
         Pair wt = weight(DType.F16, 1 / Math.sqrt(9 * c), o, c, 3, 3);
         Pair bs = bias ? weight(DType.F16, 1, o) : null;
         Tensor y = CPU.allocate(b, o, h, w);
-        try (WorkerPool pool = new WorkerPool(2)) {
-            new Winograd(pool, new Gemm(pool)).conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu),
-                    HostTensors.array(y), b, c, h, w, o, rows, CPU);
-        }
+        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, h, w, o, rows);
         close(REF.conv2d(x.ref, wt.ref, bs == null ? null : bs.ref, 1, 1), y, 1e-5, "winograd");
         x.assertUnchanged();
     }
