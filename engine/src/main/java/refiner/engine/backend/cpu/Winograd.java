@@ -24,10 +24,11 @@ import refiner.engine.tensor.Tensor;
  * data transforms run on whole vectors of tiles along a row: each input row is first split into
  * its even and odd columns, so tile tx reads columns 2tx - 1 .. 2tx + 2 as the lanes tx and tx + 1
  * of those halves, and the output's two columns per tile are interleaved back on the way out.
- * U (128 MB) and V with M (64 MB) are allocated once, at their largest, and kept until
- * {@link #trim}: pooled by exact length, as activations are, every shape would keep a set of its
- * own (1.8 GB more peak RSS at 512 px), and grown call by call they make G1 expand its heap at
- * each new large array (1.7 GB more at 1024 px).
+ * U and V with M (at most 512 and 64 MB) are kept between calls, grown to the largest
+ * convolution's, until {@link #trim}: pooled by exact length, as activations are, every shape
+ * would keep a set of its own (1.8 GB more peak RSS at 512 px). The transforms pass no vector
+ * across a call: a helper the JIT leaves out of line boxes the vectors it takes or returns, and
+ * that garbage (about 130 MB/s) made G1 expand its heap by 1.5 GB at 1024 px.
  */
 final class Winograd {
     /** Positions of the transformed 4x4 tile. */
@@ -43,8 +44,8 @@ final class Winograd {
      * 2048 tiles 1.2 to 1.6; 128 channels over 256 x 256 and 512 x 512 pixels 1.11 and 1.40.
      */
     private static final int MIN_TILES = 512, MIN_CHANNELS = 128;
-    /** Most floats of transformed filters (128 MB). */
-    private static final long MAX_FILTER_FLOATS = 1L << 25;
+    /** Most floats of transformed filters (512 MB): every convolution of the SDXL UNet and VAE fits. */
+    private static final long MAX_FILTER_FLOATS = 1L << 27;
     /** Lanes of the even, odd and interleaving selections, as {@code selectFrom} indexes over two vectors. */
     private static final FloatVector EVEN = indexes(0, 2);
     private static final FloatVector ODD = indexes(1, 2);
@@ -53,7 +54,7 @@ final class Winograd {
     private final WorkerPool pool;
     private final Gemm gemm;
     private final ThreadLocal<float[]> rows = ThreadLocal.withInitial(() -> new float[0]);
-    /** Scratch of fixed size kept between calls: U, and V followed by M. */
+    /** Scratch kept between calls, grown to the largest convolution's: U, and V followed by M. */
     private float[] filters = new float[0], tiles = new float[0];
 
     Winograd(WorkerPool pool, Gemm gemm) {
@@ -101,10 +102,8 @@ final class Winograd {
         if (P * (long) filter > MAX_FILTER_FLOATS || chunkFloats(c, o, rows, wd) > CHUNK_FLOATS) {
             throw new IllegalArgumentException("winograd: " + o + " x " + c + " filters over chunks of " + rows + " rows of an image " + wd + " wide exceed the scratch");
         }
-        if (filters.length == 0) {
-            filters = new float[(int) MAX_FILTER_FLOATS];
-            tiles = new float[(int) CHUNK_FLOATS];
-        }
+        if (filters.length < P * filter) filters = new float[P * filter];
+        if (tiles.length < chunkFloats(c, o, rows, wd)) tiles = new float[(int) chunkFloats(c, o, rows, wd)];
         float[] u = filters, v = tiles, m = tiles;
         int mBase = P * c * n;
         pool.range(o, 1, (o0, o1) -> filters(w, u, c, o, o0, o1, filter));
