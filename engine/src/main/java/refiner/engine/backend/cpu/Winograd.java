@@ -55,7 +55,7 @@ final class Winograd {
     private final Gemm gemm;
     private final ThreadLocal<float[]> rows = ThreadLocal.withInitial(() -> new float[0]);
     /** Scratch kept between calls, grown to the largest convolution's: U, and V followed by M. */
-    private float[] filters = new float[0], tiles = new float[0];
+    private float[] uScratch = new float[0], vmScratch = new float[0];
 
     Winograd(WorkerPool pool, Gemm gemm) {
         this.pool = pool;
@@ -89,7 +89,7 @@ final class Winograd {
 
     /** Drops the scratch; the next convolution allocates it again. */
     synchronized void trim() {
-        filters = tiles = new float[0];
+        uScratch = vmScratch = new float[0];
     }
 
     /**
@@ -102,19 +102,19 @@ final class Winograd {
         if (P * (long) filter > MAX_FILTER_FLOATS || chunkFloats(c, o, rows, wd) > CHUNK_FLOATS) {
             throw new IllegalArgumentException("winograd: " + o + " x " + c + " filters over chunks of " + rows + " rows of an image " + wd + " wide exceed the scratch");
         }
-        if (filters.length < P * filter) filters = new float[P * filter];
-        if (tiles.length < chunkFloats(c, o, rows, wd)) tiles = new float[(int) chunkFloats(c, o, rows, wd)];
-        float[] u = filters, v = tiles, m = tiles;
-        int mBase = P * c * n;
+        if (uScratch.length < P * filter) uScratch = new float[P * filter];
+        if (vmScratch.length < chunkFloats(c, o, rows, wd)) vmScratch = new float[(int) chunkFloats(c, o, rows, wd)];
+        float[] u = uScratch, vm = vmScratch;
+        int mBase = P * c * n;  // V from float 0 of vm, M from mBase
         pool.range(o, 1, (o0, o1) -> filters(w, u, c, o, o0, o1, filter));
         for (int r0 = 0; r0 < b * th; r0 += rows) {
             int r1 = Math.min(b * th, r0 + rows), nc = ((r1 - r0) * twp + NR - 1) / NR * NR, first = r0;
             pool.range(c, 1, (c0, c1) -> {
-                for (int ch = c0; ch < c1; ch++) input(x, v, ch, c, h, wd, th, twp, first, r1, n);
+                for (int ch = c0; ch < c1; ch++) input(x, vm, ch, c, h, wd, th, twp, first, r1, n);
             });
-            for (int p = 0; p < P; p++) gemm.multiplyPacked(o, nc, c, u, p * filter, strips(v, p * c * n, c), m, mBase + p * o * ld, ld);
+            for (int p = 0; p < P; p++) gemm.multiplyPacked(o, nc, c, u, p * filter, strips(vm, p * c * n, c), vm, mBase + p * o * ld, ld);
             pool.range(o, 1, (o0, o1) -> {
-                for (int ch = o0; ch < o1; ch++) output(m, mBase, y, bias, ch, o, h, wd, th, tw, twp, first, r1, ld);
+                for (int ch = o0; ch < o1; ch++) output(vm, mBase, y, bias, ch, o, h, wd, th, tw, twp, first, r1, ld);
             });
         }
     }
@@ -150,7 +150,8 @@ final class Winograd {
     /**
      * Row i of G g G^T for L channels, the taps of channel c0 + lane from float {@code at} of
      * {@code g}, tap k {@code k * stride} floats on, stored {@code size} floats apart from {@code to}.
-     * No vector crosses a call, so none is boxed when the JIT does not inline one.
+     * The row loads and stores its own vectors: only the few nodes of {@code gRow} take vectors
+     * from it, so nothing is boxed if the JIT leaves the call to this method out of line.
      */
     private static void filterRow(float[] g, int at, int stride, int i, float[] u, int to, int size) {
         // row i of G applied down each column of taps: g[0][x], g[1][x], g[2][x] for x = 0, 1, 2
