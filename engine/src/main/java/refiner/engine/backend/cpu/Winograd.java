@@ -2,8 +2,8 @@ package refiner.engine.backend.cpu;
 
 import static refiner.engine.backend.cpu.VectorMath.S;
 
-import java.util.Arrays;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import refiner.engine.tensor.Tensor;
 
@@ -51,6 +51,8 @@ final class Winograd {
     private static final FloatVector ODD = indexes(1, 2);
     private static final FloatVector LOW = interleave(0);
     private static final FloatVector HIGH = interleave(L / 2);
+    /** The two patch rows that row i of B^T combines: row 0 - row 2, 1 + 2, 2 - 1, 1 - 3. */
+    private static final int[] FIRST = {0, 1, 2, 1}, SECOND = {2, 2, 1, 3};
     private final WorkerPool pool;
     private final Gemm gemm;
     private final ThreadLocal<float[]> rows = ThreadLocal.withInitial(() -> new float[0]);
@@ -195,8 +197,7 @@ final class Winograd {
      * stride on), then B^T along the row; stored {@code step} floats apart from {@code out}.
      */
     private static void inputRow(float[] s, int tx, int stride, int i, float[] v, int out, int step) {
-        int first = i == 1 || i == 3 ? 1 : 2 * (i / 2), second = i == 2 ? 1 : i == 3 ? 3 : 2;
-        int a = 2 * first * stride + tx, b = 2 * second * stride + tx;
+        int a = 2 * FIRST[i] * stride + tx, b = 2 * SECOND[i] * stride + tx;
         boolean add = i == 1;
         FloatVector a0 = FloatVector.fromArray(S, s, a), b0 = FloatVector.fromArray(S, s, b);
         FloatVector a1 = FloatVector.fromArray(S, s, a + stride), b1 = FloatVector.fromArray(S, s, b + stride);
