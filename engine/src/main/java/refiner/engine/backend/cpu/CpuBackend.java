@@ -136,7 +136,7 @@ public final class CpuBackend implements Backend {
         float[] ys = data(y);
         int p = oh * ow, kk = c * ks * ks;
         if (Winograd.suits(ks, stride, padding, b, c, h, wd, o)) {
-            winograd.conv(xs, w, bv, ys, b, c, h, wd, o, Winograd.chunkRows(c, o, wd));
+            winograd.conv(xs, w, bv, ys, b, c, h, wd, o);
             return y;
         }
         RowPacker weights = new RowPacker(w, 0, kk);

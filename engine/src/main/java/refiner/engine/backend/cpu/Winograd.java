@@ -32,7 +32,7 @@ import refiner.engine.tensor.Tensor;
  */
 final class Winograd {
     /** Positions of the transformed 4x4 tile. */
-    static final int P = 16;
+    private static final int P = 16;
     private static final int L = S.length();
     private static final int NR = Gemm.NR;
     /** Floats of V and M together per chunk of tile rows (64 MB). */
@@ -55,7 +55,7 @@ final class Winograd {
     private static final int[] FIRST = {0, 1, 2, 1}, SECOND = {2, 2, 1, 3};
     private final WorkerPool pool;
     private final Gemm gemm;
-    private final ThreadLocal<float[]> rows = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> perThread = ThreadLocal.withInitial(() -> new float[0]);
     /** Scratch kept between calls, grown to the largest convolution's: U, and V followed by M. */
     private float[] uScratch = new float[0], vmScratch = new float[0];
 
@@ -78,7 +78,7 @@ final class Winograd {
     }
 
     /** Tile rows per chunk for C input and O output channels over an image {@code w} wide. */
-    static int chunkRows(int c, int o, int w) {
+    private static int chunkRows(int c, int o, int w) {
         int rows = (int) Math.max(1, CHUNK_FLOATS / ((long) P * (c + o) * paddedRow(w)));
         while (rows > 1 && chunkFloats(c, o, rows, w) > CHUNK_FLOATS) rows--;
         return rows;
@@ -96,16 +96,22 @@ final class Winograd {
 
     /**
      * y[b, o, oy, ox] = bias[o] + sum over c, ky, kx of w[o, c, ky, kx] x[b, c, oy + ky - 1, ox + kx - 1],
-     * zero outside the image, {@code rowsPerChunk} rows of tiles at a time.
+     * zero outside the image, for a convolution that {@link #suits}.
      */
+    void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o) {
+        conv(x, w, bias, y, b, c, h, wd, o, chunkRows(c, o, wd));
+    }
+
+    /** As above, {@code rowsPerChunk} rows of tiles at a time (the tests take small chunks). */
     synchronized void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, int rowsPerChunk) {
         int th = (h + 1) / 2, tw = (wd + 1) / 2, twp = paddedRow(wd), rows = Math.min(rowsPerChunk, b * th);
         int n = (rows * twp + NR - 1) / NR * NR, ld = n + L, filter = Gemm.packedSize(o, c);
-        if (P * (long) filter > MAX_FILTER_FLOATS || chunkFloats(c, o, rows, wd) > CHUNK_FLOATS) {
+        long chunk = chunkFloats(c, o, rows, wd);
+        if (P * (long) filter > MAX_FILTER_FLOATS || chunk > CHUNK_FLOATS) {
             throw new IllegalArgumentException("winograd: " + o + " x " + c + " filters over chunks of " + rows + " rows of an image " + wd + " wide exceed the scratch");
         }
         if (uScratch.length < P * filter) uScratch = new float[P * filter];
-        if (vmScratch.length < chunkFloats(c, o, rows, wd)) vmScratch = new float[(int) chunkFloats(c, o, rows, wd)];
+        if (vmScratch.length < chunk) vmScratch = new float[(int) chunk];
         float[] u = uScratch, vm = vmScratch;
         int mBase = P * c * n;  // V from float 0 of vm, M from mBase
         pool.range(o, 1, (o0, o1) -> filters(w, u, c, o, o0, o1, filter));
@@ -275,10 +281,10 @@ final class Winograd {
 
     /** This thread's scratch of at least {@code n} floats. */
     private float[] scratch(int n) {
-        float[] s = rows.get();
+        float[] s = perThread.get();
         if (s.length < n) {
             s = new float[n];
-            rows.set(s);
+            perThread.set(s);
         }
         return s;
     }
