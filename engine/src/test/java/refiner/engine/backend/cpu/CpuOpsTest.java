@@ -107,16 +107,19 @@ class CpuOpsTest {
         x.assertUnchanged();
     }
 
-    @ParameterizedTest(name = "winograd B={0} C={1} {2}x{3} O={4} chunk={5} rows, bias={6}")
+    @ParameterizedTest(name = "winograd F({7}x{7}) B={0} C={1} {2}x{3} O={4} chunk={5} rows, bias={6}")
     @CsvSource({
-        "1, 1, 1, 1, 1, 1, true", "1, 3, 2, 2, 2, 1, false", "2, 5, 7, 9, 4, 2, true", "1, 17, 33, 34, 19, 3, true",
-        "3, 8, 6, 5, 40, 100, false", "2, 33, 40, 70, 65, 7, true", "1, 64, 16, 16, 64, 8, true"})
-    void winograd(int b, int c, int h, int w, int o, int rows, boolean bias) {
+        "1, 1, 1, 1, 1, 1, true, 2", "1, 3, 2, 2, 2, 1, false, 2", "2, 5, 7, 9, 4, 2, true, 2", "1, 17, 33, 34, 19, 3, true, 2",
+        "3, 8, 6, 5, 40, 100, false, 2", "2, 33, 40, 70, 65, 7, true, 2", "1, 64, 16, 16, 64, 8, true, 2",
+        "1, 1, 1, 1, 1, 1, true, 4", "1, 3, 2, 3, 2, 1, false, 4", "2, 5, 7, 9, 4, 2, true, 4", "1, 17, 33, 34, 19, 3, true, 4",
+        "3, 8, 6, 5, 40, 100, false, 4", "2, 33, 40, 70, 65, 3, true, 4", "1, 64, 16, 16, 64, 2, true, 4", "1, 130, 67, 131, 20, 5, true, 4"})
+    void winograd(int b, int c, int h, int w, int o, int rows, boolean bias, int m) {
         Pair x = act(1, b, c, h, w);
         Pair wt = weight(DType.F16, 1 / Math.sqrt(9 * c), o, c, 3, 3);
         Pair bs = bias ? weight(DType.F16, 1, o) : null;
         Tensor y = CPU.allocate(b, o, h, w);
-        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, h, w, o, rows);
+        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, h, w, o,
+                m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows);
         close(REF.conv2d(x.ref, wt.ref, bs == null ? null : bs.ref, 1, 1), y, 1e-5, "winograd");
         x.assertUnchanged();
     }
@@ -132,6 +135,10 @@ class CpuOpsTest {
         assertTrue(Winograd.suits(3, 1, 1, 1, 128, 512, 512, 128), "VAE decoder's last level at 512 px");
         assertTrue(!Winograd.suits(3, 1, 1, 1, 3, 512, 512, 128), "3 channels in");
         assertTrue(!Winograd.suits(3, 1, 1, 1, 128, 512, 512, 8), "8 channels out");
+        assertEquals(WinogradTiling.F4, Winograd.tiling(2, 384, 64, 64, 384), "512 tiles of 4x4");
+        assertEquals(WinogradTiling.F4, Winograd.tiling(1, 512, 64, 64, 512), "256 tiles of 4x4");
+        assertEquals(WinogradTiling.F2, Winograd.tiling(2, 768, 32, 32, 768), "128 tiles of 4x4, 512 of 2x2");
+        assertEquals(WinogradTiling.F2, Winograd.tiling(2, 3072, 64, 64, 1536), "4x4 filters of 3072 x 1536 exceed the scratch");
     }
 
     @ParameterizedTest(name = "groupNorm B={0} C={1} spatial={2}x{3} groups={4} silu={5}")
