@@ -24,12 +24,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMath {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /**
-     * The int species of S's shape. Conversions name their species: {@code convert(op, part)}
-     * leaves it to a call that sees both the float and the int species, so the JIT cannot make it
-     * a constant, the conversion is not compiled to an instruction, and exp took 1.3 ns per value.
-     */
-    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
     private static final int L = S.length();
     /** Elements per chunk of the bulk functions; a multiple of the vector length. */
     private static final int CHUNK = 256;
@@ -86,8 +80,8 @@ final class VectorMath {
                 int at = o + row * stride + i;
                 FloatVector x = FloatVector.fromArray(S, a, at).sub(less).max(floor);
                 FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
-                IntVector k = (IntVector) c.fma(LOG2E, 128.5f).convertShape(VectorOperators.F2I, I, 0);    // n + 128 = floor(x log2 e + 0.5) + 128
-                FloatVector m = ((FloatVector) k.convertShape(VectorOperators.I2F, S, 0)).sub(128f);
+                IntVector k = (IntVector) c.fma(LOG2E, 128.5f).convert(VectorOperators.F2I, 0);    // n + 128 = floor(x log2 e + 0.5) + 128
+                FloatVector m = ((FloatVector) k.convert(VectorOperators.I2F, 0)).sub(128f);
                 FloatVector r = m.fma(FloatVector.broadcast(S, -LN2_HI), c);
                 r = m.fma(FloatVector.broadcast(S, -LN2_LO), r);
                 FloatVector y = FloatVector.broadcast(S, E[E.length - 1]);
