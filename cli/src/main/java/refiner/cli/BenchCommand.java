@@ -45,7 +45,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures to FILE as JSON.")
     Path json;
 
-    @Option(names = "--profile", description = "Also time every backend op and list the slowest with their rates.")
+    @Option(names = "--profile", description = "Also time every backend op and list the slowest ops, and the slowest products, convolutions and attentions by shape, with their rates.")
     boolean profile;
 
     @Spec

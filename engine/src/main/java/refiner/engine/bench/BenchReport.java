@@ -16,14 +16,14 @@ import java.util.Map;
  * What one benchmark run measured: the machine (fp32 FMA peak before the load and again after the
  * last repeat, processor, threads), the load time,
  * the time to the first UNet step, the peak resident memory, each stage's timings and rate, and,
- * when profiled, the backend ops by time.
+ * when profiled, the backend ops by time, and the products, convolutions and attentions by shape.
  *
  * @param peakDeviceBytes the most device memory held at a stage's end (CUDA), -1 without a device
  * @param stages by name: {@code text_encoder}, {@code vae_encode}, {@code unet_step}, {@code vae_decode}
  */
 public record BenchReport(String backend, String cpu, int threads, double fmaPeakGflops, double fmaPeakEndGflops, int width, int height, int steps,
                           int repeat, double loadSeconds, double timeToFirstStepSeconds, long peakRssBytes,
-                          long peakDeviceBytes, Map<String, StageResult> stages, List<OpStats> profile) {
+                          long peakDeviceBytes, Map<String, StageResult> stages, List<OpStats> profile, List<OpStats> shapes) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -46,6 +46,11 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
                 ops.addObject().put("op", o.op()).put("calls", o.calls()).put("seconds", o.seconds())
                         .put("macs", o.macs()).put("gflops", o.gflops());
             }
+            var byShape = root.putArray("profile_shapes");
+            for (OpStats o : shapes) {
+                byShape.addObject().put("op", o.op()).put("shape", o.shape()).put("calls", o.calls()).put("seconds", o.seconds())
+                        .put("macs", o.macs()).put("gflops", o.gflops());
+            }
         }
         return root;
     }
@@ -63,7 +68,7 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
         }
     }
 
-    /** A human-readable table: one line per stage, then the top ops when profiled. */
+    /** A human-readable table: one line per stage, then the top ops and the top shapes when profiled. */
     public void print(PrintWriter out, int topOps) {
         out.printf(Locale.ROOT, "machine    %s, %d threads, fp32 FMA peak %.1f GFLOP/s (%.1f after the last repeat)%n", cpu, threads,
                 fmaPeakGflops, fmaPeakEndGflops);
@@ -83,6 +88,12 @@ public record BenchReport(String backend, String cpu, int threads, double fmaPea
         for (OpStats o : profile.subList(0, Math.min(topOps, profile.size()))) {
             out.printf(Locale.ROOT, "%-22s %8d %10.3f %6.1f%% %10.1f %7s%n", o.op(), o.calls(), o.seconds(), 100 * o.seconds() / total,
                     o.gflops(), ofPeak(o.gflops()));
+        }
+        out.println();
+        out.printf(Locale.ROOT, "%-52s %8s %10s %7s %10s %7s%n", "op and shape (all stages)", "calls", "seconds", "% time", "GFLOP/s", "% peak");
+        for (OpStats o : shapes.subList(0, Math.min(topOps, shapes.size()))) {
+            out.printf(Locale.ROOT, "%-52s %8d %10.3f %6.1f%% %10.1f %7s%n", o.op() + " " + o.shape(), o.calls(), o.seconds(),
+                    100 * o.seconds() / total, o.gflops(), ofPeak(o.gflops()));
         }
     }
 

@@ -1,14 +1,16 @@
 package refiner.engine.bench;
 
-/** Accumulated calls, wall time and multiply-accumulates of one backend op. */
+/** Accumulated calls, wall time and multiply-accumulates of one backend op, or of one op at one shape. */
 public final class OpStats {
     private final String op;
+    private final String shape;
     private long calls;
     private long nanos;
     private long macs;
 
-    OpStats(String op) {
+    OpStats(String op, String shape) {
         this.op = op;
+        this.shape = shape;
     }
 
     void add(long nanos, long macs) {
@@ -19,6 +21,11 @@ public final class OpStats {
 
     public String op() {
         return op;
+    }
+
+    /** The operands' shape, as "2048x768 -> 6144" for a linear layer; empty for an op's total. */
+    public String shape() {
+        return shape;
     }
 
     public long calls() {

@@ -126,7 +126,7 @@ public final class PipelineBench {
             String names = vaeBackend == backend ? backend.name() : backend.name() + " (vae: " + vaeBackend.name() + ")";
             return new BenchReport(names, cpuName(), options.threads(), peak, peakEnd, options.width(), options.height(),
                     options.steps(), options.repeat(), load, firstStep, ProcessMemory.peakRssBytes(), device.peak(), stages,
-                    profiler != null ? profiler.byTime() : List.of());
+                    profiler != null ? profiler.byTime() : List.of(), profiler != null ? profiler.byShape() : List.of());
         }
     }
 

@@ -14,7 +14,8 @@ import refiner.loader.safetensors.TensorInfo;
 
 /**
  * A backend that forwards every op to another one and accumulates, per op name, the calls, the
- * wall time and the multiply-accumulates (counted as in {@link MacCounter}). Layers dispatch on
+ * wall time and the multiply-accumulates (counted as in {@link MacCounter}), and for the ops that
+ * count multiply-accumulates (products, convolutions, attention) the same per shape too. Layers dispatch on
  * their input's backend, so the tensors handed out are this backend's: each shares the storage of
  * the delegate's tensor it stands for, and is turned back into one on the way in. Times are taken
  * around each call; on the CUDA backend, whose launches return before the work is done, each op
@@ -23,26 +24,37 @@ import refiner.loader.safetensors.TensorInfo;
 public final class ProfilingBackend implements Backend {
     private final Backend delegate;
     private final Map<String, OpStats> stats;
+    private final Map<String, OpStats> shapes;
     private final Runnable barrier;
 
     public ProfilingBackend(Backend delegate) {
-        this(delegate, new LinkedHashMap<>());
+        this(delegate, new LinkedHashMap<>(), new LinkedHashMap<>());
     }
 
-    private ProfilingBackend(Backend delegate, Map<String, OpStats> stats) {
+    private ProfilingBackend(Backend delegate, Map<String, OpStats> stats, Map<String, OpStats> shapes) {
         this.delegate = delegate;
         this.stats = stats;
+        this.shapes = shapes;
         this.barrier = delegate instanceof CudaBackend cuda ? cuda::synchronize : () -> { };
     }
 
     /** A profiler of {@code other} that adds to this one's table (a second backend of the same run). */
     public ProfilingBackend sharing(Backend other) {
-        return new ProfilingBackend(other, stats);
+        return new ProfilingBackend(other, stats, shapes);
     }
 
     /** The ops seen so far, slowest first. */
     public List<OpStats> byTime() {
-        List<OpStats> out = new ArrayList<>(stats.values());
+        return slowestFirst(stats);
+    }
+
+    /** The products, convolutions and attentions seen so far, one entry per op and shape, slowest first. */
+    public List<OpStats> byShape() {
+        return slowestFirst(shapes);
+    }
+
+    private static List<OpStats> slowestFirst(Map<String, OpStats> table) {
+        List<OpStats> out = new ArrayList<>(table.values());
         out.sort(Comparator.comparingDouble(OpStats::seconds).reversed());
         return out;
     }
@@ -50,23 +62,30 @@ public final class ProfilingBackend implements Backend {
     /** Forgets what was measured so far. */
     public void reset() {
         stats.clear();
+        shapes.clear();
     }
 
-    private <T> T timed(String op, long macs, Supplier<T> call) {
+    /** Times one call of {@code op}, also under its {@code shape} unless that is null. */
+    private <T> T timed(String op, String shape, long macs, Supplier<T> call) {
         long t0 = System.nanoTime();
         T r = call.get();
         barrier.run();
         long dt = System.nanoTime() - t0;
-        stats.computeIfAbsent(op, OpStats::new).add(dt, macs);
+        stats.computeIfAbsent(op, o -> new OpStats(o, "")).add(dt, macs);
+        if (shape != null) shapes.computeIfAbsent(op + " " + shape, key -> new OpStats(op, shape)).add(dt, macs);
         return r;
     }
 
-    private Tensor timed(String op, Supplier<Tensor> call) {
-        return timedTensor(op, 0, call);
+    private <T> T timed(String op, long macs, Supplier<T> call) {
+        return timed(op, null, macs, call);
     }
 
-    private Tensor timedTensor(String op, long macs, Supplier<Tensor> call) {
-        return wrap(timed(op, macs, call));
+    private Tensor timed(String op, Supplier<Tensor> call) {
+        return timedTensor(op, null, 0, call);
+    }
+
+    private Tensor timedTensor(String op, String shape, long macs, Supplier<Tensor> call) {
+        return wrap(timed(op, shape, macs, call));
     }
 
     /** The delegate's tensor {@code t} as one of this backend's, same storage and ownership. */
@@ -91,7 +110,7 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor upload(float[] data, int... shape) {
-        return timedTensor("upload", 0, () -> delegate.upload(data, shape));
+        return timedTensor("upload", null, 0, () -> delegate.upload(data, shape));
     }
 
     @Override
@@ -112,7 +131,8 @@ public final class ProfilingBackend implements Backend {
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
         long macs = x.numel() * w.dim(0);
-        return timedTensor("linear", macs, () -> delegate.linear(in(x), in(w), in(bias)));
+        String shape = x.numel() / w.dim(1) + "x" + w.dim(1) + " -> " + w.dim(0);
+        return timedTensor("linear", shape, macs, () -> delegate.linear(in(x), in(w), in(bias)));
     }
 
     @Override
@@ -120,7 +140,8 @@ public final class ProfilingBackend implements Backend {
         long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1;
         long outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
         long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
-        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), macs, () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
+        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + x.dim(2) + "x" + x.dim(3) + (stride == 1 ? "" : ", stride " + stride);
+        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs, () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
     }
 
     @Override
@@ -136,7 +157,8 @@ public final class ProfilingBackend implements Backend {
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
         long macs = 2L * q.dim(0) * q.dim(1) * k.dim(1) * q.dim(2);
-        return timedTensor(causal ? "attention causal" : "attention", macs, () -> delegate.attention(in(q), in(k), in(v), heads, causal));
+        String shape = q.dim(0) + "x" + q.dim(1) + " over " + k.dim(1) + " keys, " + heads + (heads == 1 ? " head of " : " heads of ") + q.dim(2) / heads;
+        return timedTensor(causal ? "attention causal" : "attention", shape, macs, () -> delegate.attention(in(q), in(k), in(v), heads, causal));
     }
 
     @Override

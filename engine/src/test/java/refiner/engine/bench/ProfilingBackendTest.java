@@ -46,8 +46,14 @@ class ProfilingBackendTest {
             assertEquals(2L * 2 * 5 * 7 * 8, by.get("attention").macs());
             assertEquals(1, by.get("linear").calls());
             assertTrue(by.get("upload").calls() >= 6);
+            Map<String, OpStats> shapes = p.byShape().stream().collect(Collectors.toMap(s -> s.op() + " " + s.shape(), s -> s));
+            assertEquals(by.get("linear").macs(), shapes.get("linear 6x8 -> 5").macs());
+            assertEquals(by.get("conv2d 3x3").macs(), shapes.get("conv2d 3x3 4 -> 3 over 1x6x6, stride 2").macs());
+            assertEquals(by.get("attention").macs(), shapes.get("attention 2x5 over 7 keys, 2 heads of 4").macs());
+            assertEquals(3, shapes.size());
             p.reset();
             assertTrue(p.byTime().isEmpty());
+            assertTrue(p.byShape().isEmpty());
         }
     }
 }
