@@ -299,10 +299,9 @@ final class Gemm {
             c110 = FloatVector.fromArray(S, c, co + 11 * ldc + 0 * L);
             c111 = FloatVector.fromArray(S, c, co + 11 * ldc + 1 * L);
         }
-        int b4 = Math.toIntExact(4 * bo);
         for (int k = 0; k < kc; k++) {
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, b4 + k * (4 * NR), ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, b4 + k * (4 * NR) + 4 * L, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, 4 * (bo + k * NR), ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, 4 * (bo + k * NR + L), ORDER);
             FloatVector a0 = FloatVector.broadcast(S, a[ao + 0 * KC + k]);
             c00 = b0.fma(a0, c00);
             c01 = b1.fma(a0, c01);
