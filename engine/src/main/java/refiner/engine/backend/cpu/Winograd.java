@@ -25,7 +25,8 @@ import refiner.engine.tensor.Tensor;
  * that column j of L consecutive tiles is a plain vector of phase j % m, and the m columns of
  * each output row are interleaved back the same way. The transforms apply their tables row by
  * row as chains of multiply-adds over all n inputs, zeros included: branching on the coefficients
- * (or looping over a variable stride, which keeps a bounds check per load) took twice the time.
+ * (and looping over a variable stride, which keeps a bounds check per load) took 2.4 to 2.6
+ * times as long.
  * U and V with M (at most 512 and 64 MB) are kept between calls, grown to the largest
  * convolution's, until {@link #trim}: pooled by exact length, as activations are, every shape
  * would keep a set of its own (1.8 GB more peak RSS at 512 px). The transforms pass no vector
@@ -39,6 +40,8 @@ final class Winograd {
     private static final long CHUNK_FLOATS = 1L << 24;
     /** Fewest input and output channels for which the transforms pay off (see {@link WinogradTiling#minTiles} for the tiles). */
     private static final int MIN_CHANNELS = 128;
+    /** The tilings in the order they are tried: the one with fewer products first. */
+    private static final WinogradTiling[] TILINGS = {WinogradTiling.F4, WinogradTiling.F2};
     /** Most floats of transformed filters (512 MB): every convolution of the SDXL UNet and VAE fits one of the tilings. */
     private static final long MAX_FILTER_FLOATS = 1L << 27;
     /** Lanes of the even, odd and interleaving selections, as {@code selectFrom} indexes over two vectors. */
@@ -65,7 +68,7 @@ final class Winograd {
     /** The larger tiling with enough tiles whose scratch fits, F(4x4) before F(2x2), or null. */
     static WinogradTiling tiling(int b, int c, int h, int w, int o) {
         if (Math.min(c, o) < MIN_CHANNELS) return null;
-        for (WinogradTiling t : new WinogradTiling[] {WinogradTiling.F4, WinogradTiling.F2}) {
+        for (WinogradTiling t : TILINGS) {
             int m = t.m();
             if ((long) b * ((h + m - 1) / m) * ((w + m - 1) / m) >= t.minTiles()
                     && (long) t.positions() * Gemm.packedSize(o, c) <= MAX_FILTER_FLOATS
