@@ -15,9 +15,9 @@ import refiner.loader.safetensors.TensorInfo;
 /**
  * A backend that forwards every op to another one and accumulates, per op name, the calls, the
  * wall time and the multiply-accumulates (counted as in {@link MacCounter}), and for the ops that
- * count multiply-accumulates (products, convolutions, attention) the same per shape too. Layers dispatch on
- * their input's backend, so the tensors handed out are this backend's: each shares the storage of
- * the delegate's tensor it stands for, and is turned back into one on the way in. Times are taken
+ * count multiply-accumulates (products, convolutions, attention) the same per shape too. Layers
+ * dispatch on their input's backend, so the tensors handed out are this backend's: each shares
+ * the storage of the delegate's tensor it stands for, and is turned back into one on the way in. Times are taken
  * around each call; on the CUDA backend, whose launches return before the work is done, each op
  * waits for the stream before the clock stops, so the profile serialises what would overlap.
  */
@@ -140,7 +140,8 @@ public final class ProfilingBackend implements Backend {
         long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1;
         long outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
         long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
-        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + x.dim(2) + "x" + x.dim(3) + (stride == 1 ? "" : ", stride " + stride);
+        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + x.dim(2) + "x" + x.dim(3)
+                + (stride == 1 ? "" : ", stride " + stride);
         return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs, () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
     }
 
@@ -157,7 +158,8 @@ public final class ProfilingBackend implements Backend {
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
         long macs = 2L * q.dim(0) * q.dim(1) * k.dim(1) * q.dim(2);
-        String shape = q.dim(0) + "x" + q.dim(1) + " over " + k.dim(1) + " keys, " + heads + (heads == 1 ? " head of " : " heads of ") + q.dim(2) / heads;
+        String shape = q.dim(0) + "x" + q.dim(1) + " over " + k.dim(1) + " keys, " + heads + (heads == 1 ? " head of " : " heads of ")
+                + q.dim(2) / heads;
         return timedTensor(causal ? "attention causal" : "attention", shape, macs, () -> delegate.attention(in(q), in(k), in(v), heads, causal));
     }
 

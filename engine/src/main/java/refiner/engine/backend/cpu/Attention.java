@@ -181,9 +181,8 @@ final class Attention {
      * maximum m replaces the old one, p becomes exp(p - m) (0 for keys the row does not see, and
      * e^-80 at least, at most 1.8e-35 beside the maximum's 1, so no denormal appears), and the
      * lane sums and the outputs are rescaled by exp(old - m). The exponentials of the whole tile
-     * are one pass (each row less its maximum on the way in; a call per row spent a third of
-     * attention's time in the calls' own overhead), over the chunk's keys rounded up to a vector:
-     * a last, partial chunk (13 of 77 text tokens) takes fewer.
+     * are one pass (each row less its maximum on the way in), over the chunk's keys rounded up to
+     * a vector: a last, partial chunk (13 of 77 text tokens) takes fewer.
      */
     private static void softmaxStep(Scratch s, int t, int valid, int rows, int diagonal, int dp) {
         float[] p = s.p, o = s.o, sums = s.sums, max = s.max, alpha = s.alpha;
