@@ -135,6 +135,10 @@ public final class CpuBackend implements Backend {
         Tensor y = allocate(b, o, oh, ow);
         float[] ys = data(y);
         int p = oh * ow, kk = c * ks * ks;
+        if (FewOutputsConv.suits(ks, stride, padding, o)) {
+            FewOutputsConv.conv(pool, xs, HostTensors.toArray(w), bv, ys, b, c, h, wd, o);
+            return y;
+        }
         if (Winograd.suits(ks, stride, padding, b, c, h, wd, o)) {
             winograd.conv(xs, w, bv, ys, b, c, h, wd, o);
             return y;
