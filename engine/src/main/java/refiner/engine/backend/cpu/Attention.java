@@ -202,7 +202,7 @@ final class Attention {
             alpha[r] = limit == 0 ? 0f : max[mb + r] - m;
             if (limit > 0) max[mb + r] = m;
         }
-        VectorMath.expRows(p, 0, KC, ROWS, span, max, mb, -80f);
+        VectorMath.expRows(p, 0, KC, ROWS, span, max, mb, -80f, true);
         VectorMath.exp(alpha, 0, alpha.length);
         for (int r = 0; r < ROWS; r++) {
             int limit = limits[r];
