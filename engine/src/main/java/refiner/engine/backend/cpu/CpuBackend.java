@@ -139,8 +139,9 @@ public final class CpuBackend implements Backend {
             FewOutputsConv.conv(pool, xs, HostTensors.toArray(w), bv, ys, b, c, h, wd, o);
             return y;
         }
-        if (Winograd.suits(ks, stride, padding, b, c, h, wd, o)) {
-            winograd.conv(xs, w, bv, ys, b, c, h, wd, o);
+        WinogradTiling tiling = Winograd.tiling(ks, stride, padding, b, c, h, wd, o);
+        if (tiling != null) {
+            winograd.conv(xs, w, bv, ys, b, c, h, wd, o, tiling);
             return y;
         }
         RowPacker weights = new RowPacker(w, 0, kk);

@@ -60,14 +60,13 @@ final class Winograd {
         this.gemm = gemm;
     }
 
-    /** Whether a k x k convolution of this stride and padding over x[B, C, H, W] to O channels runs here. */
-    static boolean suits(int k, int stride, int pad, int b, int c, int h, int w, int o) {
-        return k == 3 && stride == 1 && pad == 1 && tiling(b, c, h, w, o) != null;
-    }
-
-    /** The larger tiling with enough tiles whose scratch fits, F(4x4) before F(2x2), or null. */
-    static WinogradTiling tiling(int b, int c, int h, int w, int o) {
-        if (Math.min(c, o) < MIN_CHANNELS) return null;
+    /**
+     * How a k x k convolution of this stride and padding over x[B, C, H, W] to O channels runs
+     * here: the larger tiling with enough tiles whose scratch fits, F(4x4) before F(2x2), or null
+     * where none does (or the convolution is not 3x3 of stride 1 and padding 1).
+     */
+    static WinogradTiling tiling(int k, int stride, int pad, int b, int c, int h, int w, int o) {
+        if (k != 3 || stride != 1 || pad != 1 || Math.min(c, o) < MIN_CHANNELS) return null;
         for (WinogradTiling t : TILINGS) {
             int m = t.m();
             if ((long) b * ((h + m - 1) / m) * ((w + m - 1) / m) >= t.minTiles()
@@ -104,10 +103,9 @@ final class Winograd {
 
     /**
      * y[b, o, oy, ox] = bias[o] + sum over c, ky, kx of w[o, c, ky, kx] x[b, c, oy + ky - 1, ox + kx - 1],
-     * zero outside the image, for a convolution that {@link #suits}.
+     * zero outside the image, by the tiling {@link #tiling} chose for it.
      */
-    void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o) {
-        WinogradTiling t = tiling(b, c, h, wd, o);
+    void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t) {
         conv(x, w, bias, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd));
     }
 

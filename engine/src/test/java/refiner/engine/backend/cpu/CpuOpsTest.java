@@ -2,6 +2,8 @@ package refiner.engine.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -127,19 +129,19 @@ class CpuOpsTest {
 
     @Test
     void winogradTakesLargeStrideOneConvolutions() {
-        assertTrue(Winograd.suits(3, 1, 1, 2, 384, 64, 64, 384), "UNet level 0 at 512 px");
-        assertTrue(Winograd.suits(3, 1, 1, 2, 2304, 32, 31, 768), "odd width");
-        assertTrue(!Winograd.suits(3, 2, 1, 2, 384, 64, 64, 384), "stride 2");
-        assertTrue(!Winograd.suits(3, 1, 0, 2, 384, 64, 64, 384), "no padding");
-        assertTrue(!Winograd.suits(1, 1, 0, 2, 384, 64, 64, 384), "1x1");
-        assertTrue(!Winograd.suits(3, 1, 1, 2, 1536, 16, 16, 1536), "128 tiles");
-        assertTrue(Winograd.suits(3, 1, 1, 1, 128, 512, 512, 128), "VAE decoder's last level at 512 px");
-        assertTrue(!Winograd.suits(3, 1, 1, 1, 3, 512, 512, 128), "3 channels in");
-        assertTrue(!Winograd.suits(3, 1, 1, 1, 128, 512, 512, 8), "8 channels out");
-        assertEquals(WinogradTiling.F4, Winograd.tiling(2, 384, 64, 64, 384), "512 tiles of 4x4");
-        assertEquals(WinogradTiling.F4, Winograd.tiling(1, 512, 64, 64, 512), "256 tiles of 4x4");
-        assertEquals(WinogradTiling.F2, Winograd.tiling(2, 768, 32, 32, 768), "128 tiles of 4x4, 512 of 2x2");
-        assertEquals(WinogradTiling.F2, Winograd.tiling(2, 3072, 64, 64, 1536), "4x4 filters of 3072 x 1536 exceed the scratch");
+        assertNotNull(Winograd.tiling(3, 1, 1, 2, 384, 64, 64, 384), "UNet level 0 at 512 px");
+        assertNotNull(Winograd.tiling(3, 1, 1, 2, 2304, 32, 31, 768), "odd width");
+        assertNull(Winograd.tiling(3, 2, 1, 2, 384, 64, 64, 384), "stride 2");
+        assertNull(Winograd.tiling(3, 1, 0, 2, 384, 64, 64, 384), "no padding");
+        assertNull(Winograd.tiling(1, 1, 0, 2, 384, 64, 64, 384), "1x1");
+        assertNull(Winograd.tiling(3, 1, 1, 2, 1536, 16, 16, 1536), "128 tiles");
+        assertNotNull(Winograd.tiling(3, 1, 1, 1, 128, 512, 512, 128), "VAE decoder's last level at 512 px");
+        assertNull(Winograd.tiling(3, 1, 1, 1, 3, 512, 512, 128), "3 channels in");
+        assertNull(Winograd.tiling(3, 1, 1, 1, 128, 512, 512, 8), "8 channels out");
+        assertEquals(WinogradTiling.F4, Winograd.tiling(3, 1, 1, 2, 384, 64, 64, 384), "512 tiles of 4x4");
+        assertEquals(WinogradTiling.F4, Winograd.tiling(3, 1, 1, 1, 512, 64, 64, 512), "256 tiles of 4x4");
+        assertEquals(WinogradTiling.F2, Winograd.tiling(3, 1, 1, 2, 768, 32, 32, 768), "128 tiles of 4x4, 512 of 2x2");
+        assertEquals(WinogradTiling.F2, Winograd.tiling(3, 1, 1, 2, 3072, 64, 64, 1536), "4x4 filters of 3072 x 1536 exceed the scratch");
     }
 
     @ParameterizedTest(name = "groupNorm B={0} C={1} spatial={2}x{3} groups={4} silu={5}")
