@@ -42,11 +42,10 @@ final class FewOutputsConv {
         FloatVector a1 = FloatVector.broadcast(S, o < 2 || bias == null ? 0f : bias[1]);
         FloatVector a2 = FloatVector.broadcast(S, o < 3 || bias == null ? 0f : bias[2]);
         FloatVector a3 = FloatVector.broadcast(S, o < 4 || bias == null ? 0f : bias[3]);
-        int taps = 9 * c;
+        int taps = 9 * c, ky0 = Math.max(0, 1 - oy), ky1 = Math.min(3, h + 1 - oy);
         for (int ch = 0; ch < c; ch++) {
-            for (int ky = 0; ky < 3; ky++) {
+            for (int ky = ky0; ky < ky1; ky++) {
                 int iy = oy + ky - 1;
-                if (iy < 0 || iy >= h) continue;
                 int base = ((n * c + ch) * h + iy) * wd;
                 for (int kx = 0; kx < 3; kx++) {
                     int ix = x0 + kx - 1, k = ch * 9 + ky * 3 + kx;
