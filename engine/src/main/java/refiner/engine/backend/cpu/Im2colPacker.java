@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorMask;
  *
  * <p>A strip's columns are first cut into runs along output rows, once per strip; then each k
  * (channel, ky, kx, stepped without division) copies every run. With stride 1 a run is a
- * contiguous piece of an input row, copied a vector at a time with the padding's lanes masked.
+ * contiguous piece of an input row, copied a vector at a time with the padding's lanes masked;
+ * with stride 2 every other value of such a piece, a vector of them from two.
  */
 final class Im2colPacker implements Gemm.Packer {
     private static final int L = S.length();
@@ -69,6 +70,8 @@ final class Im2colPacker implements Gemm.Packer {
                     for (int t = 0; t < n; t++) dst.setAtIndex(FLOAT, di + t, 0f);
                 } else if (stride == 1) {
                     copyRow(dst, di, run[r + 2] + plane + iy * w, ox - pad + kx, n);
+                } else if (stride == 2) {
+                    copyEvenColumns(dst, di, run[r + 2] + plane + iy * w, 2 * ox - pad + kx, n);
                 } else {
                     int row = run[r + 2] + plane + iy * w;
                     for (int t = 0; t < n; t++) {
@@ -86,6 +89,23 @@ final class Im2colPacker implements Gemm.Packer {
                 }
             }
         }
+    }
+
+    /**
+     * Float di + t of dst = row[ix0 + 2t] for t < n, zero where ix0 + 2t falls outside [0, w):
+     * two vectors of the row at a time, their even lanes selected (a gather of every other value
+     * one at a time took most of a stride-2 convolution's time).
+     */
+    private void copyEvenColumns(MemorySegment dst, long di, int row, int ix0, int n) {
+        int lo = Math.clamp((1 - ix0) / 2, 0, n), hi = Math.clamp((w - ix0 + 1) / 2, lo, n);
+        for (int t = 0; t < lo; t++) dst.setAtIndex(FLOAT, di + t, 0f);
+        int t = lo;
+        for (int end = x.length - row - ix0 - 2 * L; t + L <= hi && 2 * t <= end; t += L) {
+            FloatVector a = FloatVector.fromArray(S, x, row + ix0 + 2 * t), b = FloatVector.fromArray(S, x, row + ix0 + 2 * t + L);
+            Winograd.EVEN.selectFrom(a, b).intoMemorySegment(dst, 4 * (di + t), ORDER);
+        }
+        for (; t < hi; t++) dst.setAtIndex(FLOAT, di + t, x[row + ix0 + 2 * t]);
+        for (t = hi; t < n; t++) dst.setAtIndex(FLOAT, di + t, 0f);
     }
 
     /** Float di + t of dst = row[ix0 + t] for t < n, zero where ix0 + t falls outside [0, w). */

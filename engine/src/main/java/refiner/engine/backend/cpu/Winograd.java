@@ -45,7 +45,7 @@ final class Winograd {
     /** Most floats of transformed filters (512 MB): every convolution of the SDXL UNet and VAE fits one of the tilings. */
     private static final long MAX_FILTER_FLOATS = 1L << 27;
     /** Lanes of the even, odd and interleaving selections, as {@code selectFrom} indexes over two vectors. */
-    private static final FloatVector EVEN = indexes(0, 2);
+    static final FloatVector EVEN = indexes(0, 2);
     private static final FloatVector ODD = indexes(1, 2);
     private static final FloatVector LOW = interleave(0);
     private static final FloatVector HIGH = interleave(L / 2);
