@@ -42,6 +42,18 @@ public interface Backend extends AutoCloseable {
      */
     Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding);
 
+    /**
+     * conv2d over x with {@code top}, {@code bottom}, {@code left} and {@code right} zero rows and
+     * columns on its sides instead of a symmetric padding (the VAE encoder's downsampling pads only
+     * the bottom and the right). This default pads a copy with {@link #pad2d} and convolves it; a
+     * backend may read the borders as zeros instead.
+     */
+    default Tensor conv2dPadded(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right) {
+        try (Tensor padded = pad2d(x, top, bottom, left, right)) {
+            return conv2d(padded, w, bias, stride, 0);
+        }
+    }
+
     // ---- normalisation ----------------------------------------------------------------------
 
     /** GroupNorm over x[B, C, ...] with per-channel affine; SiLU applied after when {@code silu}. */

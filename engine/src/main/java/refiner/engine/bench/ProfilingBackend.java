@@ -146,6 +146,17 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor conv2dPadded(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right) {
+        long outH = (x.dim(2) + top + bottom - w.dim(2)) / stride + 1;
+        long outW = (x.dim(3) + left + right - w.dim(3)) / stride + 1;
+        long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
+        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + x.dim(2) + "x" + x.dim(3)
+                + (stride == 1 ? "" : ", stride " + stride) + ", padded " + top + " " + bottom + " " + left + " " + right;
+        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs,
+                () -> delegate.conv2dPadded(in(x), in(w), in(bias), stride, top, bottom, left, right));
+    }
+
+    @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
         return timed(silu ? "groupNorm+silu" : "groupNorm", () -> delegate.groupNorm(in(x), groups, in(gamma), in(beta), eps, silu));
     }

@@ -20,4 +20,9 @@ public final class Conv2d {
     public Tensor forward(Tensor x) {
         return x.backend().conv2d(x, weight, bias, stride, padding);
     }
+
+    /** As {@link #forward}, with the given zero borders on each side in place of the padding. */
+    public Tensor forwardPadded(Tensor x, int top, int bottom, int left, int right) {
+        return x.backend().conv2dPadded(x, weight, bias, stride, top, bottom, left, right);
+    }
 }

@@ -4,8 +4,8 @@ import refiner.engine.tensor.Tensor;
 
 /**
  * Stride-2 3x3 convolution {@code conv}. With padding 1 (the UNet) the borders are padded
- * symmetrically; with padding 0 (the VAE encoder) the input first gets one zero row at the bottom
- * and one zero column at the right, then the convolution runs unpadded.
+ * symmetrically; with padding 0 (the VAE encoder) the input gets one zero row at the bottom and
+ * one zero column at the right only.
  */
 public final class Downsample2D {
     private final Conv2d conv;
@@ -19,8 +19,6 @@ public final class Downsample2D {
     /** x[B, C, H, W] -> [B, C, ceil(H / 2), ceil(W / 2)] (padding 1) or [B, C, H / 2, W / 2] (padding 0). */
     public Tensor forward(Tensor x) {
         if (!padBottomRight) return conv.forward(x);
-        try (Tensor padded = x.backend().pad2d(x, 0, 1, 0, 1)) { // [B, C, H + 1, W + 1]
-            return conv.forward(padded);
-        }
+        return conv.forwardPadded(x, 0, 1, 0, 1);                // over [B, C, H + 1, W + 1]
     }
 }

@@ -10,8 +10,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
 /**
- * The B side of a convolution as a product: B[(c, ky, kx), (b, oy, ox)] = x[b, c, oy*s - p + ky, ox*s - p + kx]
- * (zero outside the image), gathered strip by strip from x[B, C, H, W] while packing; column j is
+ * The B side of a convolution as a product: B[(c, ky, kx), (b, oy, ox)] = x[b, c, oy*s - py + ky, ox*s - px + kx]
+ * (zero outside the image, so any padding below and right of it too), gathered strip by strip from x[B, C, H, W] while packing; column j is
  * output pixel j % (OH * OW) of image j / (OH * OW), counted from the image at {@code base}.
  *
  * <p>A strip's columns are first cut into runs along output rows, once per strip; then each k
@@ -26,9 +26,9 @@ final class Im2colPacker implements Gemm.Packer {
     private static final ThreadLocal<int[]> RUNS = ThreadLocal.withInitial(() -> new int[RUN * Gemm.NR]);
 
     private final float[] x;
-    private final int base, c, h, w, ks, stride, pad, ow, pixels;
+    private final int base, c, h, w, ks, stride, padY, padX, ow, pixels;
 
-    Im2colPacker(float[] x, int base, int c, int h, int w, int ks, int stride, int pad, int oh, int ow) {
+    Im2colPacker(float[] x, int base, int c, int h, int w, int ks, int stride, int padY, int padX, int oh, int ow) {
         this.x = x;
         this.base = base;
         this.c = c;
@@ -37,7 +37,8 @@ final class Im2colPacker implements Gemm.Packer {
         this.w = w;
         this.ks = ks;
         this.stride = stride;
-        this.pad = pad;
+        this.padY = padY;
+        this.padX = padX;
         this.ow = ow;
     }
 
@@ -64,18 +65,18 @@ final class Im2colPacker implements Gemm.Packer {
             long d = off + (long) kk * width;
             int plane = channel * h * w;
             for (int r = 0; r < RUN * runs; r += RUN) {
-                int iy = run[r + 3] * stride - pad + ky, n = run[r + 1], ox = run[r + 4];
+                int iy = run[r + 3] * stride - padY + ky, n = run[r + 1], ox = run[r + 4];
                 long di = d + run[r];
                 if (iy < 0 || iy >= h) {
                     for (int t = 0; t < n; t++) dst.setAtIndex(FLOAT, di + t, 0f);
                 } else if (stride == 1) {
-                    copyRow(dst, di, run[r + 2] + plane + iy * w, ox - pad + kx, n);
+                    copyRow(dst, di, run[r + 2] + plane + iy * w, ox - padX + kx, n);
                 } else if (stride == 2) {
-                    copyEvenColumns(dst, di, run[r + 2] + plane + iy * w, 2 * ox - pad + kx, n);
+                    copyEvenColumns(dst, di, run[r + 2] + plane + iy * w, 2 * ox - padX + kx, n);
                 } else {
                     int row = run[r + 2] + plane + iy * w;
                     for (int t = 0; t < n; t++) {
-                        int ix = (ox + t) * stride - pad + kx;
+                        int ix = (ox + t) * stride - padX + kx;
                         dst.setAtIndex(FLOAT, di + t, ix >= 0 && ix < w ? x[row + ix] : 0f);
                     }
                 }

@@ -111,6 +111,19 @@ class CpuOpsTest {
         x.assertUnchanged();
     }
 
+    @ParameterizedTest(name = "conv2dPadded B={0} C={1} {2}x{3} O={4} k={5} s={6} pad {7} {8} {9} {10}")
+    @CsvSource({
+        "1, 5, 9, 8, 7, 3, 2, 0, 1, 0, 1", "2, 6, 17, 16, 20, 3, 2, 0, 1, 0, 1", "1, 4, 10, 13, 3, 3, 1, 2, 0, 1, 3",
+        "2, 3, 7, 7, 5, 1, 1, 1, 0, 0, 2", "1, 9, 6, 6, 14, 3, 1, 1, 1, 1, 1", "1, 2, 2, 3, 4, 3, 2, 1, 0, 0, 0"})
+    void conv2dPadded(int b, int c, int h, int w, int o, int k, int stride, int top, int bottom, int left, int right) {
+        Pair x = act(1, b, c, h, w);
+        Pair wt = weight(DType.F16, 1 / Math.sqrt(c * k * k), o, c, k, k);
+        Pair bias = weight(DType.F16, 1, o);
+        close(REF.conv2dPadded(x.ref, wt.ref, bias.ref, stride, top, bottom, left, right),
+                CPU.conv2dPadded(x.cpu, wt.cpu, bias.cpu, stride, top, bottom, left, right), 1e-5, "conv2dPadded");
+        x.assertUnchanged();
+    }
+
     @ParameterizedTest(name = "winograd F({7}x{7}) B={0} C={1} {2}x{3} O={4} chunk={5} rows, bias={6}")
     @CsvSource({
         "1, 1, 1, 1, 1, 1, true, 2", "1, 3, 2, 2, 2, 1, false, 2", "2, 5, 7, 9, 4, 2, true, 2", "1, 17, 33, 34, 19, 3, true, 2",
