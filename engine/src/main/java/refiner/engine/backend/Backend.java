@@ -105,6 +105,17 @@ public interface Backend extends AutoCloseable {
     Tensor upsampleNearest2x(Tensor x);
 
     /**
+     * conv2d of stride 1 over the nearest-neighbour 2x upsampling of x[B, C, H, W], as the UNet's
+     * and the VAE decoder's upsamplers do -> [B, O, 2H + 2p - k + 1, 2W + 2p - k + 1]. This default
+     * upsamples a copy and convolves it; a backend may read the source pixels twice instead.
+     */
+    default Tensor conv2dUpsampled(Tensor x, Tensor w, Tensor bias, int padding) {
+        try (Tensor up = upsampleNearest2x(x)) {
+            return conv2d(up, w, bias, 1, padding);
+        }
+    }
+
+    /**
      * Zero padding of x[B, C, H, W] -> [B, C, top + H + bottom, left + W + right] (the VAE
      * encoder's asymmetric downsampling pad). This default concatenates zero borders; a backend
      * may override it with a single copy.

@@ -157,6 +157,14 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor conv2dUpsampled(Tensor x, Tensor w, Tensor bias, int padding) {
+        long outH = 2L * x.dim(2) + 2L * padding - w.dim(2) + 1, outW = 2L * x.dim(3) + 2L * padding - w.dim(3) + 1;
+        long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
+        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + 2 * x.dim(2) + "x" + 2 * x.dim(3) + ", upsampled";
+        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs, () -> delegate.conv2dUpsampled(in(x), in(w), in(bias), padding));
+    }
+
+    @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
         return timed(silu ? "groupNorm+silu" : "groupNorm", () -> delegate.groupNorm(in(x), groups, in(gamma), in(beta), eps, silu));
     }

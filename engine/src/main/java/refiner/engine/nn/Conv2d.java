@@ -21,6 +21,12 @@ public final class Conv2d {
         return x.backend().conv2d(x, weight, bias, stride, padding);
     }
 
+    /** As {@link #forward} (of stride 1) over the nearest 2x upsampling of x. */
+    public Tensor forwardUpsampled(Tensor x) {
+        if (stride != 1) throw new IllegalStateException("an upsampling convolution of stride " + stride);
+        return x.backend().conv2dUpsampled(x, weight, bias, padding);
+    }
+
     /** As {@link #forward}, with the given zero borders on each side in place of the padding. */
     public Tensor forwardPadded(Tensor x, int top, int bottom, int left, int right) {
         return x.backend().conv2dPadded(x, weight, bias, stride, top, bottom, left, right);

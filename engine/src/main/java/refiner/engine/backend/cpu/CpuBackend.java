@@ -333,6 +333,26 @@ public final class CpuBackend implements Backend {
         return y;
     }
 
+    /**
+     * Runs as Winograd's convolution where it would over the upsampled image, its input transform
+     * reading each source pixel twice: no upsampled copy (1 GB for the VAE decoder's last one at
+     * 1024 px). Otherwise upsamples, then convolves.
+     */
+    @Override
+    public Tensor conv2dUpsampled(Tensor x, Tensor w, Tensor bias, int padding) {
+        HostTensors.check(this, x, "conv2d x");
+        HostTensors.check(this, w, "conv2d w");
+        HostTensors.rank("conv2d", x, 4);
+        HostTensors.rank("conv2d", w, 4);
+        int b = x.dim(0), c = x.dim(1), h = 2 * x.dim(2), wd = 2 * x.dim(3), o = w.dim(0), ks = w.dim(2);
+        WinogradTiling tiling = w.dim(1) == c && w.dim(3) == ks ? Winograd.tiling(ks, 1, padding, b, c, h, wd, o) : null;
+        if (tiling == null) return Backend.super.conv2dUpsampled(x, w, bias, padding);
+        float[] bv = vector("conv2d bias", bias, o);
+        Tensor y = allocate(b, o, h, wd);
+        winograd.convUpsampled(data(x), w, bv, data(y), b, c, h, wd, o, tiling);
+        return y;
+    }
+
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
         HostTensors.check(this, x, "upsampleNearest2x x");

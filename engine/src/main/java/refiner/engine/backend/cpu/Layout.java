@@ -11,7 +11,7 @@ final class Layout {
     private static final int TILE = 32;
     private static final int L = S.length();
     /** Lanes 0, 0, 1, 1, ... and L/2, L/2, L/2 + 1, ...: a vector's lower and upper halves, each lane twice. */
-    private static final VectorShuffle<Float> LOWER_TWICE = VectorShuffle.fromOp(S, l -> l / 2), UPPER_TWICE = VectorShuffle.fromOp(S, l -> (l + L) / 2);
+    static final VectorShuffle<Float> LOWER_TWICE = VectorShuffle.fromOp(S, l -> l / 2), UPPER_TWICE = VectorShuffle.fromOp(S, l -> (l + L) / 2);
 
     private Layout() {
     }

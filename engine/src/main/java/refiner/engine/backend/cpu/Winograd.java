@@ -106,11 +106,20 @@ final class Winograd {
      * zero outside the image, by the tiling {@link #tiling} chose for it.
      */
     void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t) {
-        conv(x, w, bias, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd));
+        conv(x, w, bias, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd), false);
+    }
+
+    /**
+     * As above, over the nearest 2x upsampling of x[B, C, H / 2, W / 2] (H and W even): the input
+     * transform reads each source pixel twice, so the upsampled image never exists.
+     */
+    void convUpsampled(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t) {
+        conv(x, w, bias, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd), true);
     }
 
     /** As above, by tiling {@code t}, {@code rowsPerChunk} rows of tiles at a time (the tests choose both). */
-    synchronized void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t, int rowsPerChunk) {
+    synchronized void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t, int rowsPerChunk,
+                           boolean upsampled) {
         int m = t.m(), positions = t.positions(), th = (h + m - 1) / m, tw = (wd + m - 1) / m, twp = paddedRow(t, wd);
         int rows = Math.min(rowsPerChunk, b * th), n = (rows * twp + NR - 1) / NR * NR, ld = n + L, filter = Gemm.packedSize(o, c);
         long chunk = chunkFloats(t, c, o, rows, wd);
@@ -127,7 +136,7 @@ final class Winograd {
             int vectors = twp / L;
             pool.range((r1 - r0) * vectors, 1, (v0, v1) -> {
                 for (int tv = v0; tv < v1; tv++) {
-                    for (int ch = 0; ch < c; ch++) input(t, x, vm, ch, c, h, wd, th, twp, first, first + tv / vectors, tv % vectors * L, n);
+                    for (int ch = 0; ch < c; ch++) input(t, x, upsampled, vm, ch, c, h, wd, th, twp, first, first + tv / vectors, tv % vectors * L, n);
                 }
             });
             for (int p = 0; p < positions; p++) gemm.multiplyPacked(o, nc, c, u, p * filter, strips(vm, p * c * n, c), vm, mBase + p * o * ld, ld);
@@ -172,9 +181,11 @@ final class Winograd {
      * tile row r % th; tile t = (r - r0) twp + tx of the chunk from tile row r0); position p is
      * {@code cols} C floats on, tile t of a channel in strip t / NR. The tiles past a row's end get
      * the transform of zeros. The channels of a vector of tiles run one after another, so each
-     * position's stores advance through one strip.
+     * position's stores advance through one strip. With {@code upsampled}, x holds the image at
+     * half the size, each of its pixels read for a 2 x 2 block.
      */
-    private void input(WinogradTiling t, float[] x, float[] v, int ch, int c, int h, int wd, int th, int twp, int r0, int r, int tx, int cols) {
+    private void input(WinogradTiling t, float[] x, boolean upsampled, float[] v, int ch, int c, int h, int wd, int th, int twp, int r0, int r,
+                       int tx, int cols) {
         int m = t.m(), n = t.n(), width = 2 * m * L, phase = 2 * L, step = c * cols, image = r / th, ty = r % th;
         int phases = width, tmp = phases + n * m * phase, e = tmp + 4 * L;
         float[] s = scratch(e + n * n * L);
@@ -184,7 +195,13 @@ final class Winograd {
         for (int i = 0; i < n; i++) {
             int iy = m * ty - 1 + i;
             Arrays.fill(s, 0, width, 0f);
-            if (iy >= 0 && iy < h && from < to) System.arraycopy(x, ((image * c + ch) * h + iy) * wd + from, s, from - x0, to - from);
+            if (iy >= 0 && iy < h && from < to) {
+                if (upsampled) {
+                    doubled(x, ((image * c + ch) * (h / 2) + iy / 2) * (wd / 2), from, to, s, from - x0);
+                } else {
+                    System.arraycopy(x, ((image * c + ch) * h + iy) * wd + from, s, from - x0, to - from);
+                }
+            }
             for (int at = 0; at < width; at += m * L) split(s, at, m, s, phases + i * m * phase + at / m, phase, tmp);
         }
         // (B^T d)[a][j] at s[e + (a n + j) L], column j of the patches being phase j % m from k = j / m
@@ -217,6 +234,21 @@ final class Winograd {
             }
             for (int a = 0; a < m && m * ty + a < h; a++) System.arraycopy(s, a * width, y, ((image * o + ch) * h + m * ty + a) * wd, wd);
         }
+    }
+
+    /**
+     * dst[at + j - from] = src[row + j / 2] for j in [from, to): columns of a row of the nearest
+     * 2x upsampling of the row at {@code src[row]}, a source vector doubled by two permutations.
+     */
+    private static void doubled(float[] src, int row, int from, int to, float[] dst, int at) {
+        int j = from;
+        if (j % 2 == 1) dst[at++] = src[row + j++ / 2];
+        for (; j + 2 * L <= to; j += 2 * L, at += 2 * L) {
+            FloatVector v = FloatVector.fromArray(S, src, row + j / 2);
+            v.rearrange(Layout.LOWER_TWICE).intoArray(dst, at);
+            v.rearrange(Layout.UPPER_TWICE).intoArray(dst, at + L);
+        }
+        for (; j < to; j++) dst[at++] = src[row + j / 2];
     }
 
     /**

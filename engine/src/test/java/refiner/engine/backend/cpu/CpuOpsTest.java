@@ -136,9 +136,35 @@ class CpuOpsTest {
         Pair bs = bias ? weight(DType.F16, 1, o) : null;
         Tensor y = CPU.allocate(b, o, h, w);
         WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, h, w, o,
-                m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows);
+                m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows, false);
         close(REF.conv2d(x.ref, wt.ref, bs == null ? null : bs.ref, 1, 1), y, 1e-5, "winograd");
         x.assertUnchanged();
+    }
+
+    @ParameterizedTest(name = "winograd F({7}x{7}) upsampled B={0} C={1} {2}x{3} -> 2x, O={4} chunk={5} rows, bias={6}")
+    @CsvSource({
+        "1, 1, 1, 1, 1, 1, true, 2", "2, 5, 7, 9, 4, 2, true, 2", "1, 17, 16, 17, 19, 3, false, 2", "2, 33, 20, 35, 65, 7, true, 2",
+        "1, 1, 1, 1, 1, 1, true, 4", "2, 5, 7, 9, 4, 2, true, 4", "1, 17, 16, 17, 19, 3, false, 4", "1, 130, 33, 65, 20, 5, true, 4"})
+    void winogradUpsampled(int b, int c, int h, int w, int o, int rows, boolean bias, int m) {
+        Pair x = act(1, b, c, h, w);
+        Pair wt = weight(DType.F16, 1 / Math.sqrt(9 * c), o, c, 3, 3);
+        Pair bs = bias ? weight(DType.F16, 1, o) : null;
+        Tensor y = CPU.allocate(b, o, 2 * h, 2 * w);
+        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, 2 * h, 2 * w, o,
+                m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows, true);
+        close(REF.conv2dUpsampled(x.ref, wt.ref, bs == null ? null : bs.ref, 1), y, 1e-5, "winograd upsampled");
+        x.assertUnchanged();
+    }
+
+    @Test
+    void upsampledConvolutionsMatchUpsamplingFirst() {
+        for (int[] s : new int[][] {{2, 128, 16, 16, 128}, {1, 130, 9, 12, 131}, {2, 4, 5, 6, 7}}) {
+            Pair x = act(1, s[0], s[1], s[2], s[3]);
+            Pair wt = weight(DType.F16, 1 / Math.sqrt(9 * s[1]), s[4], s[1], 3, 3);
+            Pair bs = weight(DType.F16, 1, s[4]);
+            close(REF.conv2dUpsampled(x.ref, wt.ref, bs.ref, 1), CPU.conv2dUpsampled(x.cpu, wt.cpu, bs.cpu, 1), 1e-5, "conv2dUpsampled " + Arrays.toString(s));
+            x.assertUnchanged();
+        }
     }
 
     @Test
