@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorMask;
 
 /**
  * The B side of a convolution as a product: B[(c, ky, kx), (b, oy, ox)] = x[b, c, oy*s - py + ky, ox*s - px + kx]
- * (zero outside the image, so any padding below and right of it too), gathered strip by strip from x[B, C, H, W] while packing; column j is
- * output pixel j % (OH * OW) of image j / (OH * OW), counted from the image at {@code base}.
+ * (zero outside the image, so also any padding below and right of it), gathered strip by strip
+ * from x[B, C, H, W] while packing; column j is output pixel j % (OH * OW) of image j / (OH * OW),
+ * counted from the image at {@code base}.
  *
  * <p>A strip's columns are first cut into runs along output rows, once per strip; then each k
  * (channel, ky, kx, stepped without division) copies every run. With stride 1 a run is a

@@ -242,7 +242,10 @@ final class Winograd {
      */
     private static void doubled(float[] src, int row, int from, int to, float[] dst, int at) {
         int j = from;
-        if (j % 2 == 1) dst[at++] = src[row + j++ / 2];
+        if (j % 2 == 1) {
+            dst[at++] = src[row + j / 2];
+            j++;
+        }
         for (; j + 2 * L <= to; j += 2 * L, at += 2 * L) {
             FloatVector v = FloatVector.fromArray(S, src, row + j / 2);
             v.rearrange(Layout.LOWER_TWICE).intoArray(dst, at);
