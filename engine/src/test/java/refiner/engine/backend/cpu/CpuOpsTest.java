@@ -124,35 +124,26 @@ class CpuOpsTest {
         x.assertUnchanged();
     }
 
-    @ParameterizedTest(name = "winograd F({7}x{7}) B={0} C={1} {2}x{3} O={4} chunk={5} rows, bias={6}")
+    @ParameterizedTest(name = "winograd F({7}x{7}) B={0} C={1} {2}x{3} O={4} chunk={5} rows, bias={6}, input upsampled 2x={8}")
     @CsvSource({
-        "1, 1, 1, 1, 1, 1, true, 2", "1, 3, 2, 2, 2, 1, false, 2", "2, 5, 7, 9, 4, 2, true, 2", "1, 17, 33, 34, 19, 3, true, 2",
-        "3, 8, 6, 5, 40, 100, false, 2", "2, 33, 40, 70, 65, 7, true, 2", "1, 64, 16, 16, 64, 8, true, 2",
-        "1, 1, 1, 1, 1, 1, true, 4", "1, 3, 2, 3, 2, 1, false, 4", "2, 5, 7, 9, 4, 2, true, 4", "1, 17, 33, 34, 19, 3, true, 4",
-        "3, 8, 6, 5, 40, 100, false, 4", "2, 33, 40, 70, 65, 3, true, 4", "1, 64, 16, 16, 64, 2, true, 4", "1, 130, 67, 131, 20, 5, true, 4"})
-    void winograd(int b, int c, int h, int w, int o, int rows, boolean bias, int m) {
+        "1, 1, 1, 1, 1, 1, true, 2, false", "1, 3, 2, 2, 2, 1, false, 2, false", "2, 5, 7, 9, 4, 2, true, 2, false",
+        "1, 17, 33, 34, 19, 3, true, 2, false", "3, 8, 6, 5, 40, 100, false, 2, false", "2, 33, 40, 70, 65, 7, true, 2, false",
+        "1, 64, 16, 16, 64, 8, true, 2, false", "1, 1, 1, 1, 1, 1, true, 4, false", "1, 3, 2, 3, 2, 1, false, 4, false",
+        "2, 5, 7, 9, 4, 2, true, 4, false", "1, 17, 33, 34, 19, 3, true, 4, false", "3, 8, 6, 5, 40, 100, false, 4, false",
+        "2, 33, 40, 70, 65, 3, true, 4, false", "1, 64, 16, 16, 64, 2, true, 4, false", "1, 130, 67, 131, 20, 5, true, 4, false",
+        "1, 1, 1, 1, 1, 1, true, 2, true", "2, 5, 7, 9, 4, 2, true, 2, true", "1, 17, 16, 17, 19, 3, false, 2, true",
+        "2, 33, 20, 35, 65, 7, true, 2, true", "1, 1, 1, 1, 1, 1, true, 4, true", "2, 5, 7, 9, 4, 2, true, 4, true",
+        "1, 17, 16, 17, 19, 3, false, 4, true", "1, 130, 33, 65, 20, 5, true, 4, true"})
+    void winograd(int b, int c, int h, int w, int o, int rows, boolean bias, int m, boolean upsampled) {
         Pair x = act(1, b, c, h, w);
         Pair wt = weight(DType.F16, 1 / Math.sqrt(9 * c), o, c, 3, 3);
         Pair bs = bias ? weight(DType.F16, 1, o) : null;
-        Tensor y = CPU.allocate(b, o, h, w);
-        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, h, w, o,
-                m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows, false);
-        close(REF.conv2d(x.ref, wt.ref, bs == null ? null : bs.ref, 1, 1), y, 1e-5, "winograd");
-        x.assertUnchanged();
-    }
-
-    @ParameterizedTest(name = "winograd F({7}x{7}) upsampled B={0} C={1} {2}x{3} -> 2x, O={4} chunk={5} rows, bias={6}")
-    @CsvSource({
-        "1, 1, 1, 1, 1, 1, true, 2", "2, 5, 7, 9, 4, 2, true, 2", "1, 17, 16, 17, 19, 3, false, 2", "2, 33, 20, 35, 65, 7, true, 2",
-        "1, 1, 1, 1, 1, 1, true, 4", "2, 5, 7, 9, 4, 2, true, 4", "1, 17, 16, 17, 19, 3, false, 4", "1, 130, 33, 65, 20, 5, true, 4"})
-    void winogradUpsampled(int b, int c, int h, int w, int o, int rows, boolean bias, int m) {
-        Pair x = act(1, b, c, h, w);
-        Pair wt = weight(DType.F16, 1 / Math.sqrt(9 * c), o, c, 3, 3);
-        Pair bs = bias ? weight(DType.F16, 1, o) : null;
-        Tensor y = CPU.allocate(b, o, 2 * h, 2 * w);
-        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, 2 * h, 2 * w, o,
-                m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows, true);
-        close(REF.conv2dUpsampled(x.ref, wt.ref, bs == null ? null : bs.ref, 1), y, 1e-5, "winograd upsampled");
+        int f = upsampled ? 2 : 1;
+        Tensor y = CPU.allocate(b, o, f * h, f * w);
+        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, f * h, f * w, o,
+                m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows, upsampled);
+        Tensor refBias = bs == null ? null : bs.ref;
+        close(upsampled ? REF.conv2dUpsampled(x.ref, wt.ref, refBias, 1) : REF.conv2d(x.ref, wt.ref, refBias, 1, 1), y, 1e-5, "winograd");
         x.assertUnchanged();
     }
 
