@@ -5,6 +5,7 @@ import static refiner.engine.backend.cpu.VectorMath.S;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import refiner.engine.tensor.Tensor;
 
 /**
@@ -49,6 +50,8 @@ final class Winograd {
     private static final FloatVector ODD = indexes(1, 2);
     private static final FloatVector LOW = interleave(0);
     private static final FloatVector HIGH = interleave(L / 2);
+    /** Lane l of a vector from lane (l + 1) / 2: a row doubled from an odd column. */
+    private static final VectorShuffle<Float> TWICE_FROM_ODD = VectorShuffle.fromOp(S, l -> (l + 1) / 2);
     private final WorkerPool pool;
     private final Gemm gemm;
     private final ThreadLocal<float[]> perThread = ThreadLocal.withInitial(() -> new float[0]);
@@ -238,18 +241,14 @@ final class Winograd {
 
     /**
      * dst[at + j - from] = src[row + j / 2] for j in [from, to): columns of a row of the nearest
-     * 2x upsampling of the row at {@code src[row]}, a source vector doubled by two permutations.
+     * 2x upsampling of the row at {@code src[row]}, each vector of them one source vector
+     * permuted (lane l takes source lane l / 2, or (l + 1) / 2 from an odd column).
      */
     private static void doubled(float[] src, int row, int from, int to, float[] dst, int at) {
+        VectorShuffle<Float> twice = from % 2 == 0 ? Layout.LOWER_TWICE : TWICE_FROM_ODD;
         int j = from;
-        if (j % 2 == 1) {
-            dst[at++] = src[row + j / 2];
-            j++;
-        }
-        for (; j + 2 * L <= to; j += 2 * L, at += 2 * L) {
-            FloatVector v = FloatVector.fromArray(S, src, row + j / 2);
-            v.rearrange(Layout.LOWER_TWICE).intoArray(dst, at);
-            v.rearrange(Layout.UPPER_TWICE).intoArray(dst, at + L);
+        for (; j + L <= to && row + j / 2 + L <= src.length; j += L, at += L) {
+            FloatVector.fromArray(S, src, row + j / 2).rearrange(twice).intoArray(dst, at);
         }
         for (; j < to; j++) dst[at++] = src[row + j / 2];
     }
