@@ -18,7 +18,8 @@ import refiner.loader.hf.ModelFolder;
  * and again. Shapes: {@code linear:M:K:N} is x[M, K] W[N, K]^T with fp16 weights;
  * {@code conv:B:C:H:W:O:k:s} a k x k convolution with padding k / 2 and stride s;
  * {@code attention:B:Lq:Lk:H[:D]} attention with H heads of D (64 unless given), 4 B H Lq Lk D
- * flops, the exponentials not counted; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
+ * flops, the exponentials not counted; {@code groupnorm:B:C:H:W:G} GroupNorm with SiLU in G
+ * groups, its rate in billions of elements per second; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
  * the UNet of the model folder named by the system property {@code model}, on N x N latents,
  * its keys and values of the text projected once beforehand, counted as the bench counts
  * {@code unet_step}; {@code vae_encode:N} and {@code vae_decode:N} the VAE of that folder on one
@@ -58,6 +59,12 @@ public final class KernelProbe implements AutoCloseable {
                 x = backend.upload(Operands.random(rnd, b * c * h * wd, 1), b, c, h, wd);
                 w = backend.weight(Operands.f16("w", Operands.random(rnd, o * c * k * k, 1 / Math.sqrt(c * k * k)), o, c, k, k));
                 gflop = 2e-9 * b * o * ((h - 1) / s + 1) * ((wd - 1) / s + 1) * c * k * k;
+            }
+            case "groupnorm" -> {
+                int b = d[0], c = d[1], h = d[2], wd = d[3];
+                x = backend.upload(Operands.random(rnd, b * c * h * wd, 1), b, c, h, wd);
+                w = backend.weight(Operands.f16("gamma", Operands.random(rnd, c, 1), c));
+                gflop = 1e-9 * b * c * h * wd;
             }
             case "linear" -> {
                 int m = d[0], k = d[1], n = d[2];
@@ -112,6 +119,7 @@ public final class KernelProbe implements AutoCloseable {
             case "attention" -> backend.attention(x, w, w, d[3], false);
             case "conv" -> backend.conv2d(x, w, null, d[6], d[5] / 2);
             case "linear" -> backend.linear(x, w, null);
+            case "groupnorm" -> backend.groupNorm(x, d[4], w, w, 1e-6f, true);
             case "vae_decode" -> vae.decode(x);
             default -> {
                 float px = 8f * d[0];
