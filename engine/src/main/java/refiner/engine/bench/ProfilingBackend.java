@@ -137,31 +137,31 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
-        long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1;
-        long outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
-        long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
-        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + x.dim(2) + "x" + x.dim(3)
-                + (stride == 1 ? "" : ", stride " + stride);
-        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs, () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
+        long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1, outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
+        return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW, stride == 1 ? "" : ", stride " + stride,
+                () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
     }
 
     @Override
     public Tensor conv2dPadded(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right) {
-        long outH = (x.dim(2) + top + bottom - w.dim(2)) / stride + 1;
-        long outW = (x.dim(3) + left + right - w.dim(3)) / stride + 1;
-        long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
-        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + x.dim(2) + "x" + x.dim(3)
-                + (stride == 1 ? "" : ", stride " + stride) + ", padded " + top + " " + bottom + " " + left + " " + right;
-        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs,
+        long outH = (x.dim(2) + top + bottom - w.dim(2)) / stride + 1, outW = (x.dim(3) + left + right - w.dim(3)) / stride + 1;
+        return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW,
+                (stride == 1 ? "" : ", stride " + stride) + ", padded " + top + " " + bottom + " " + left + " " + right,
                 () -> delegate.conv2dPadded(in(x), in(w), in(bias), stride, top, bottom, left, right));
     }
 
     @Override
     public Tensor conv2dUpsampled(Tensor x, Tensor w, Tensor bias, int padding) {
-        long outH = 2L * x.dim(2) + 2L * padding - w.dim(2) + 1, outW = 2L * x.dim(3) + 2L * padding - w.dim(3) + 1;
-        long macs = (long) x.dim(0) * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
-        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + x.dim(0) + "x" + 2 * x.dim(2) + "x" + 2 * x.dim(3) + ", upsampled";
-        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs, () -> delegate.conv2dUpsampled(in(x), in(w), in(bias), padding));
+        long h = 2L * x.dim(2), wd = 2L * x.dim(3);
+        return timedConv(w, x.dim(0), h, wd, h + 2L * padding - w.dim(2) + 1, wd + 2L * padding - w.dim(3) + 1, ", upsampled",
+                () -> delegate.conv2dUpsampled(in(x), in(w), in(bias), padding));
+    }
+
+    /** A convolution by w of a batch of h x wd images to outH x outW, listed by its channels, input size and {@code note}. */
+    private Tensor timedConv(Tensor w, int batch, long h, long wd, long outH, long outW, String note, Supplier<Tensor> call) {
+        long macs = (long) batch * w.dim(0) * outH * outW * w.dim(1) * w.dim(2) * w.dim(3);
+        String shape = w.dim(1) + " -> " + w.dim(0) + " over " + batch + "x" + h + "x" + wd + note;
+        return timedTensor("conv2d " + w.dim(2) + "x" + w.dim(3), shape, macs, call);
     }
 
     @Override

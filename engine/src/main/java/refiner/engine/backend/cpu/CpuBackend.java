@@ -130,13 +130,9 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public Tensor conv2dPadded(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right) {
-        HostTensors.check(this, x, "conv2d x");
-        HostTensors.check(this, w, "conv2d w");
-        HostTensors.rank("conv2d", x, 4);
-        HostTensors.rank("conv2d", w, 4);
+        checkConv(x, w);
         int b = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
         int o = w.dim(0), ks = w.dim(2);
-        if (w.dim(1) != c || w.dim(3) != ks) throw new IllegalArgumentException("conv2d: x " + x + " does not match w " + w);
         boolean symmetric = top == bottom && top == left && top == right;
         if (stride < 1 || Math.min(Math.min(top, bottom), Math.min(left, right)) < 0) {
             throw new IllegalArgumentException("conv2d: stride " + stride + ", padding " + (symmetric ? top : top + " " + bottom + " " + left + " " + right));
@@ -158,6 +154,15 @@ public final class CpuBackend implements Backend {
         }
         im2col(xs, w, bv, ys, b, c, h, wd, o, ks, stride, top, left, oh, ow);
         return y;
+    }
+
+    /** Throws unless x[B, C, H, W] and w[O, C, k, k] are this backend's and fit each other. */
+    private void checkConv(Tensor x, Tensor w) {
+        HostTensors.check(this, x, "conv2d x");
+        HostTensors.check(this, w, "conv2d w");
+        HostTensors.rank("conv2d", x, 4);
+        HostTensors.rank("conv2d", w, 4);
+        if (w.dim(1) != x.dim(1) || w.dim(3) != w.dim(2)) throw new IllegalArgumentException("conv2d: x " + x + " does not match w " + w);
     }
 
     /** A convolution as products over image patches, {@code padY} rows above and {@code padX} columns left of x read as zeros, as all beyond it. */
@@ -340,12 +345,9 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public Tensor conv2dUpsampled(Tensor x, Tensor w, Tensor bias, int padding) {
-        HostTensors.check(this, x, "conv2d x");
-        HostTensors.check(this, w, "conv2d w");
-        HostTensors.rank("conv2d", x, 4);
-        HostTensors.rank("conv2d", w, 4);
+        checkConv(x, w);
         int b = x.dim(0), c = x.dim(1), h = 2 * x.dim(2), wd = 2 * x.dim(3), o = w.dim(0), ks = w.dim(2);
-        WinogradTiling tiling = w.dim(1) == c && w.dim(3) == ks ? Winograd.tiling(ks, 1, padding, b, c, h, wd, o) : null;
+        WinogradTiling tiling = Winograd.tiling(ks, 1, padding, b, c, h, wd, o);
         if (tiling == null) return Backend.super.conv2dUpsampled(x, w, bias, padding);
         float[] bv = vector("conv2d bias", bias, o);
         Tensor y = allocate(b, o, h, wd);
