@@ -12,6 +12,11 @@ import jdk.incubator.vector.VectorMask;
  * order and the operations of the product's kernel, so the results are the same. As a product
  * those outputs would fill 3 of the register tile's 12 rows, every tile through the partial-tile
  * path: 7.8 GFLOP/s on two threads.
+ *
+ * <p>The kernel always runs {@link #MAX_OUTPUTS} accumulators, the filters and bias padded with
+ * zeros: the UNet's conv_out has 4 outputs and the VAE's 3, and a branch on the count made C2
+ * throw its code away at the VAE's first call after the UNet's (a trap for the branch never
+ * taken), so the decoder's last convolution ran in the interpreter for a second or two.
  */
 final class FewOutputsConv {
     static final int MAX_OUTPUTS = 4;
@@ -27,21 +32,29 @@ final class FewOutputsConv {
 
     /** y[b, o, oy, ox] = bias[o] + sum over c, ky, kx of w[o, c, ky, kx] x[b, c, oy + ky - 1, ox + kx - 1], zero outside. */
     static void conv(WorkerPool pool, float[] x, float[] w, float[] bias, float[] y, int b, int c, int h, int wd, int o) {
+        float[] filters = new float[MAX_OUTPUTS * 9 * c], start = new float[MAX_OUTPUTS];
+        System.arraycopy(w, 0, filters, 0, o * 9 * c);
+        if (bias != null) System.arraycopy(bias, 0, start, 0, o);
         pool.range(b * h, 1, (r0, r1) -> {
+            float[] lanes = new float[MAX_OUTPUTS * L];
             for (int r = r0; r < r1; r++) {
-                for (int x0 = 0; x0 < wd; x0 += L) row(x, w, bias, y, r / h, r % h, x0, c, h, wd, o);
+                for (int x0 = 0; x0 < wd; x0 += L) {
+                    row(x, filters, start, lanes, r / h, r % h, x0, c, h, wd);
+                    int plane = h * wd, at = (r / h * o * h + r % h) * wd + x0, count = Math.min(L, wd - x0);
+                    for (int ch = 0; ch < o; ch++) System.arraycopy(lanes, ch * L, y, at + ch * plane, count);
+                }
             }
         });
     }
 
-    /** Outputs [x0, x0 + L) of row oy of image n, every output channel. */
-    private static void row(float[] x, float[] w, float[] bias, float[] y, int n, int oy, int x0, int c, int h, int wd, int o) {
+    /** Outputs [x0, x0 + L) of row oy of image n, all {@link #MAX_OUTPUTS} channels, to {@code lanes[ch * L]}. */
+    private static void row(float[] x, float[] w, float[] bias, float[] lanes, int n, int oy, int x0, int c, int h, int wd) {
         boolean inside = x0 >= 1 && x0 + L + 1 <= wd;
         VectorMask<Float> out = S.indexInRange(x0, wd);
-        FloatVector a0 = FloatVector.broadcast(S, bias == null ? 0f : bias[0]);
-        FloatVector a1 = FloatVector.broadcast(S, o < 2 || bias == null ? 0f : bias[1]);
-        FloatVector a2 = FloatVector.broadcast(S, o < 3 || bias == null ? 0f : bias[2]);
-        FloatVector a3 = FloatVector.broadcast(S, o < 4 || bias == null ? 0f : bias[3]);
+        FloatVector a0 = FloatVector.broadcast(S, bias[0]);
+        FloatVector a1 = FloatVector.broadcast(S, bias[1]);
+        FloatVector a2 = FloatVector.broadcast(S, bias[2]);
+        FloatVector a3 = FloatVector.broadcast(S, bias[3]);
         int taps = 9 * c, ky0 = Math.max(0, 1 - oy), ky1 = Math.min(3, h + 1 - oy);
         for (int ch = 0; ch < c; ch++) {
             for (int ky = ky0; ky < ky1; ky++) {
@@ -52,16 +65,15 @@ final class FewOutputsConv {
                     FloatVector v = inside ? FloatVector.fromArray(S, x, base + ix)
                             : FloatVector.fromArray(S, x, base + ix, S.indexInRange(ix, wd).and(out));
                     a0 = v.fma(FloatVector.broadcast(S, w[k]), a0);
-                    if (o > 1) a1 = v.fma(FloatVector.broadcast(S, w[taps + k]), a1);
-                    if (o > 2) a2 = v.fma(FloatVector.broadcast(S, w[2 * taps + k]), a2);
-                    if (o > 3) a3 = v.fma(FloatVector.broadcast(S, w[3 * taps + k]), a3);
+                    a1 = v.fma(FloatVector.broadcast(S, w[taps + k]), a1);
+                    a2 = v.fma(FloatVector.broadcast(S, w[2 * taps + k]), a2);
+                    a3 = v.fma(FloatVector.broadcast(S, w[3 * taps + k]), a3);
                 }
             }
         }
-        int plane = h * wd, at = (n * o * h + oy) * wd + x0;
-        a0.intoArray(y, at, out);
-        if (o > 1) a1.intoArray(y, at + plane, out);
-        if (o > 2) a2.intoArray(y, at + 2 * plane, out);
-        if (o > 3) a3.intoArray(y, at + 3 * plane, out);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
     }
 }
