@@ -162,12 +162,12 @@ final class Attention {
                 for (int j = 0; j < valid; j += KEYS) {                                               // p = q k^T   [12, 64]
                     for (int c0 = 0; c0 < d; c0 += KC) {
                         Gemm.tile(Math.min(KC, d - c0), qs, t * qt + c0 * ROWS, kt, ktBase + (long) (j0 + j) * d + c0 * KEYS, p, j, KC, c0 == 0,
-                                null, 0, null, 0);
+                                Gemm.NO_BIAS, 0, Gemm.NO_BIAS, 0);
                     }
                 }
                 softmaxStep(s, t, valid, rows, causal ? ti - j0 : Integer.MAX_VALUE / 2, dp);
                 for (int c = 0; c < dp; c += KEYS) {                                                  // o += p v    [12, dp]
-                    Gemm.tile(valid, p, 0, vh, vBase + (long) c * lk + j0 * KEYS, o, t * ROWS * dp + c, dp, false, null, 0, null, 0);
+                    Gemm.tile(valid, p, 0, vh, vBase + (long) c * lk + j0 * KEYS, o, t * ROWS * dp + c, dp, false, Gemm.NO_BIAS, 0, Gemm.NO_BIAS, 0);
                 }
             }
         }

@@ -42,6 +42,23 @@ final class Gemm {
 
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** The bias of a product without one, read at index 0: the kernel has no branch on a missing bias. */
+    static final float[] NO_BIAS = new float[NR];
+
+    static {
+        // The first heap segment (the Vector API's interpreted code makes one to reinterpret a
+        // vector's bits, in the text encoder's first softmax) loads the heap segments' classes.
+        // Until then C2 compiles the kernels for native segments alone, and the load throws that
+        // code away (a failed class-hierarchy dependency): a second of the product's kernel back
+        // in the interpreter. Loaded here, before any kernel runs, they cost nothing later.
+        MemorySegment.ofArray(new byte[0]);
+        MemorySegment.ofArray(new char[0]);
+        MemorySegment.ofArray(new short[0]);
+        MemorySegment.ofArray(new int[0]);
+        MemorySegment.ofArray(new float[0]);
+        MemorySegment.ofArray(new long[0]);
+        MemorySegment.ofArray(new double[0]);
+    }
 
     /** Packs one strip of the B side: {@code width} columns over a range of K. */
     interface Packer {
@@ -163,7 +180,13 @@ final class Gemm {
      * {@code packed[base + (ks * strips + s) * MR * KC]}) or null, to be copied a block at a time.
      */
     private record Call(int m, int k, RowPacker a, float[] packed, int base, float[] c, int co, int ldc, int span, int spanStride,
-                        float[] rowBias, float[] colBias) {
+                        float[] rowBias, int rowStep, float[] colBias, int colStep) {
+        /** A missing bias becomes {@link #NO_BIAS}, read at index 0 (step 0) for every row or column. */
+        Call(int m, int k, RowPacker a, float[] packed, int base, float[] c, int co, int ldc, int span, int spanStride,
+             float[] rowBias, float[] colBias) {
+            this(m, k, a, packed, base, c, co, ldc, span, spanStride, rowBias == null ? NO_BIAS : rowBias, rowBias == null ? 0 : 1,
+                    colBias == null ? NO_BIAS : colBias, colBias == null ? 0 : 1);
+        }
     }
 
     /** Columns [j0, j0 + nc) of C: B packed a K slice at a time into this thread's panel, all of A's row blocks over each. */
@@ -199,9 +222,10 @@ final class Gemm {
             for (int is = 0; is < mStrips; is++) {
                 int i = i0 + is * MR, rows = Math.min(MR, mc - is * MR);
                 if (rows == MR && cols == NR) {
-                    tile(kc, ap, ao + is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, first, p.rowBias, i, p.colBias, j);
+                    tile(kc, ap, ao + is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, first, p.rowBias, i * p.rowStep, p.colBias, j * p.colStep);
                 } else {
-                    edge(kc, ap, ao + is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, rows, cols, first, p.rowBias, i, p.colBias, j);
+                    edge(kc, ap, ao + is * MR * KC, bp, bo, p.c, cj + i * p.ldc, p.ldc, rows, cols, first, p.rowBias, i * p.rowStep, p.colBias,
+                            j * p.colStep);
                 }
             }
         }
@@ -214,20 +238,19 @@ final class Gemm {
         Arrays.fill(t, 0f);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
-                t[r * NR + j] = first
-                        ? (rowBias == null ? 0f : rowBias[ro + r]) + (colBias == null ? 0f : colBias[cbo + j])
-                        : c[co + r * ldc + j];
+                t[r * NR + j] = first ? rowBias[ro + r] + colBias[cbo + j] : c[co + r * ldc + j];
             }
         }
-        tile(kc, as, ao, bp, bo, t, 0, NR, false, null, 0, null, 0);
+        tile(kc, as, ao, bp, bo, t, 0, NR, false, NO_BIAS, 0, NO_BIAS, 0);
         for (int r = 0; r < rows; r++) System.arraycopy(t, r * NR, c, co + r * ldc, cols);
     }
 
     /**
      * C[12 x NR] (+)= A-strip[12 x kc] * B-strip[kc x NR]: one register tile of 24 accumulators,
      * A's rows {@link #KC} apart from {@code a[ao]} (kc at most KC), B's rows of NR floats from
-     * float {@code bo} of {@code b}. With {@code first} the tile starts from the biases, otherwise
-     * from C. Every index is the loop counter plus an invariant, so the JIT hoists the bounds
+     * float {@code bo} of {@code b}. With {@code first} the tile starts from the biases (rows
+     * {@code rowBias[ro + r]}, columns {@code colBias[cbo + j]}; {@link #NO_BIAS} at 0 for none),
+     * otherwise from C. Every index is the loop counter plus an invariant, so the JIT hoists the bounds
      * checks out of the loop (with a loop-varying stride it keeps one check per load, about 30 %
      * slower), and a constant row stride lets it address all of A's rows from one register.
      */
@@ -235,20 +258,20 @@ final class Gemm {
                              boolean first, float[] rowBias, int ro, float[] colBias, int cbo) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
         if (first) {
-            FloatVector z0 = colBias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, colBias, cbo + 0 * L);
-            FloatVector z1 = colBias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, colBias, cbo + 1 * L);
-            FloatVector r0 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 0]);
-            FloatVector r1 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 1]);
-            FloatVector r2 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 2]);
-            FloatVector r3 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 3]);
-            FloatVector r4 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 4]);
-            FloatVector r5 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 5]);
-            FloatVector r6 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 6]);
-            FloatVector r7 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 7]);
-            FloatVector r8 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 8]);
-            FloatVector r9 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 9]);
-            FloatVector r10 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 10]);
-            FloatVector r11 = FloatVector.broadcast(S, rowBias == null ? 0f : rowBias[ro + 11]);
+            FloatVector z0 = FloatVector.fromArray(S, colBias, cbo + 0 * L);
+            FloatVector z1 = FloatVector.fromArray(S, colBias, cbo + 1 * L);
+            FloatVector r0 = FloatVector.broadcast(S, rowBias[ro + 0]);
+            FloatVector r1 = FloatVector.broadcast(S, rowBias[ro + 1]);
+            FloatVector r2 = FloatVector.broadcast(S, rowBias[ro + 2]);
+            FloatVector r3 = FloatVector.broadcast(S, rowBias[ro + 3]);
+            FloatVector r4 = FloatVector.broadcast(S, rowBias[ro + 4]);
+            FloatVector r5 = FloatVector.broadcast(S, rowBias[ro + 5]);
+            FloatVector r6 = FloatVector.broadcast(S, rowBias[ro + 6]);
+            FloatVector r7 = FloatVector.broadcast(S, rowBias[ro + 7]);
+            FloatVector r8 = FloatVector.broadcast(S, rowBias[ro + 8]);
+            FloatVector r9 = FloatVector.broadcast(S, rowBias[ro + 9]);
+            FloatVector r10 = FloatVector.broadcast(S, rowBias[ro + 10]);
+            FloatVector r11 = FloatVector.broadcast(S, rowBias[ro + 11]);
             c00 = z0.add(r0);
             c01 = z1.add(r0);
             c10 = z0.add(r1);
