@@ -33,6 +33,16 @@ final class Gemm {
     static final int NC = 1024;
     /** Most floats the packed B columns may take: K x NC, with NC narrowed for long K. */
     private static final int PANEL = 1 << 23;
+    /**
+     * Panels of at least this many floats (16 MB) and at most {@link #COLUMNS} columns are read a
+     * K slice at a time from a copy each task makes for itself, not in place: packed long before,
+     * far past both L2 caches, the slice reaches the kernel's loads slowly, and one bulk copy
+     * reaches it faster (the 3x3 convolutions of 1536 and 3072 channels over 2 x 16 x 16, panels
+     * of 28 and 32 MB: 1.04 to 1.17 side by side). A smaller panel, or a slice of 1024 columns
+     * (1 MB, beside the task's rows of C in L2), gains nothing (linear 2048 x 1536 -> 12288,
+     * 6 MB: 0.92 to 0.94; 2048 x 6144 -> 1536, 24 MB in slices of 1024 columns: 0.92 to 1.05).
+     */
+    private static final long COPIED_PANEL = 1 << 22;
     /** MC-row blocks of A per task. */
     private static final int BLOCKS_PER_TASK = 4;
     /** Products of at most this many rows split their columns across the threads... */
@@ -76,6 +86,8 @@ final class Gemm {
     private final ThreadLocal<float[]> blocks = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private final ThreadLocal<float[]> edges = ThreadLocal.withInitial(() -> new float[MR * NR]);
     private final ThreadLocal<MemorySegment> slices = ThreadLocal.withInitial(() -> floats(KC * COLUMNS));
+    /** This thread's copy of a K slice of a large panel (see {@link #COPIED_PANEL}). */
+    private final ThreadLocal<MemorySegment> locals = ThreadLocal.withInitial(() -> floats(KC * COLUMNS));
 
     Gemm(WorkerPool pool) {
         this.pool = pool;
@@ -136,16 +148,24 @@ final class Gemm {
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc), strips = (nc + NR - 1) / NR, j0 = jc;
             int groups = Math.clamp((2L * pool.threads() + tasks - 1) / tasks, 1, strips);
+            boolean copy = (long) k * nc >= COPIED_PANEL && nc <= COLUMNS;
             pool.run(kBlocks * strips, t -> {
                 int pc = t / strips * KC, s = t % strips, kc = Math.min(KC, k - pc);
                 b.pack(panel, (long) pc * ncMax + s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, pc, kc);
             });
             pool.run(tasks * groups, t -> {
                 int tb = t / groups, g = t % groups, ib1 = Math.min(mBlocks, (tb + 1) * BLOCKS_PER_TASK);
+                int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
                 for (int k0 = 0; k0 < k; k0 += KC) {
-                    for (int ib = tb * BLOCKS_PER_TASK; ib < ib1; ib++) {
-                        block(p, ib * MC, k0, panel, (long) k0 * ncMax, g * strips / groups, (g + 1) * strips / groups, nc, j0);
+                    MemorySegment slice = panel;
+                    long at = (long) k0 * ncMax;
+                    if (copy) {
+                        long kc = Math.min(KC, k - k0);
+                        slice = locals.get();
+                        MemorySegment.copy(panel, 4 * (at + s0 * kc * NR), slice, 4 * s0 * kc * NR, 4 * (s1 - s0) * kc * NR);
+                        at = 0;
                     }
+                    for (int ib = tb * BLOCKS_PER_TASK; ib < ib1; ib++) block(p, ib * MC, k0, slice, at, s0, s1, nc, j0);
                 }
             });
         }

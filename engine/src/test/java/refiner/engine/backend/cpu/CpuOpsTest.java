@@ -82,7 +82,9 @@ class CpuOpsTest {
     @CsvSource({
         "1, 1, 1, F16, true", "3, 17, 5, F16, false", "14, 33, 50, F32, true", "64, 100, 48, BF16, true",
         "130, 300, 97, F16, true", "97, 768, 40, F16, false", "5, 1000, 33, ACT, true", "200, 257, 129, F32, false",
-        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true", "300, 70, 45, F16, true", "530, 129, 70, ACT, false"})
+        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true", "300, 70, 45, F16, true", "530, 129, 70, ACT, false",
+        // a shared panel of K x N >= 2^22 floats, which each task copies a K slice at a time
+        "13, 41944, 100, F16, true"})
     void linear(int m, int k, int n, String dtype, boolean bias) {
         Pair x = act(1, m, k);
         Pair w = param(dtype, 1 / Math.sqrt(k), n, k);
