@@ -82,9 +82,7 @@ class CpuOpsTest {
     @CsvSource({
         "1, 1, 1, F16, true", "3, 17, 5, F16, false", "14, 33, 50, F32, true", "64, 100, 48, BF16, true",
         "130, 300, 97, F16, true", "97, 768, 40, F16, false", "5, 1000, 33, ACT, true", "200, 257, 129, F32, false",
-        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true", "300, 70, 45, F16, true", "530, 129, 70, ACT, false",
-        // a shared panel of K x N >= 2^22 floats, which each task copies a K slice at a time
-        "13, 41944, 100, F16, true"})
+        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true", "300, 70, 45, F16, true", "530, 129, 70, ACT, false"})
     void linear(int m, int k, int n, String dtype, boolean bias) {
         Pair x = act(1, m, k);
         Pair w = param(dtype, 1 / Math.sqrt(k), n, k);
@@ -93,6 +91,24 @@ class CpuOpsTest {
         x.assertUnchanged();
         Pair x3 = act(1, 2, (m + 1) / 2, k);
         close(REF.linear(x3.ref, w.ref, null), CPU.linear(x3.cpu, w.cpu, null), 1e-5, "linear rank 3");
+    }
+
+    /**
+     * A product whose shared panel of B holds K x N >= 2^22 floats, which each task reads a K slice
+     * at a time from a copy of its own; on small integers, whose sums are exact in any order.
+     */
+    @Test
+    void linearOverLargePanel() {
+        int m = 13, k = 41944, n = 100;
+        float[] x = integers(m * k), w = integers(n * k);
+        close(REF.linear(REF.upload(x, m, k), REF.upload(w, n, k), null), CPU.linear(CPU.upload(x, m, k), CPU.upload(w, n, k), null), 0,
+                "linear over a large panel");
+    }
+
+    private float[] integers(int count) {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++) v[i] = rnd.nextInt(-2, 3);
+        return v;
     }
 
     @ParameterizedTest(name = "conv2d B={0} C={1} {2}x{3} O={4} k={5} s={6} p={7} w={8}")
