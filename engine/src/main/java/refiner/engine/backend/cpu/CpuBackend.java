@@ -144,7 +144,7 @@ public final class CpuBackend implements Backend {
         Tensor y = allocate(b, o, oh, ow);
         float[] ys = data(y);
         if (symmetric && FewOutputsConv.suits(ks, stride, top, o)) {
-            FewOutputsConv.conv(pool, xs, HostTensors.toArray(w), bv, ys, b, c, h, wd, o);
+            FewOutputsConv.conv(pool, xs, w, bv, ys, b, c, h, wd, o);
             return y;
         }
         WinogradTiling tiling = symmetric ? Winograd.tiling(ks, stride, top, b, c, h, wd, o) : null;

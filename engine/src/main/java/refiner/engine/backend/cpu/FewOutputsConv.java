@@ -4,6 +4,7 @@ import static refiner.engine.backend.cpu.VectorMath.S;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import refiner.engine.tensor.Tensor;
 
 /**
  * 3x3 convolutions of stride 1 and padding 1 to at most {@link #MAX_OUTPUTS} channels (the VAE
@@ -31,9 +32,9 @@ final class FewOutputsConv {
     }
 
     /** y[b, o, oy, ox] = bias[o] + sum over c, ky, kx of w[o, c, ky, kx] x[b, c, oy + ky - 1, ox + kx - 1], zero outside. */
-    static void conv(WorkerPool pool, float[] x, float[] w, float[] bias, float[] y, int b, int c, int h, int wd, int o) {
+    static void conv(WorkerPool pool, float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o) {
         float[] filters = new float[MAX_OUTPUTS * 9 * c], start = new float[MAX_OUTPUTS];
-        System.arraycopy(w, 0, filters, 0, o * 9 * c);
+        HostTensors.read(w, 0, filters, 0, o * 9 * c);
         if (bias != null) System.arraycopy(bias, 0, start, 0, o);
         pool.range(b * h, 1, (r0, r1) -> {
             float[] lanes = new float[MAX_OUTPUTS * L];

@@ -156,12 +156,11 @@ final class Gemm {
             pool.run(tasks * groups, t -> {
                 int tb = t / groups, g = t % groups, ib1 = Math.min(mBlocks, (tb + 1) * BLOCKS_PER_TASK);
                 int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
+                MemorySegment slice = copy ? locals.get() : panel;
                 for (int k0 = 0; k0 < k; k0 += KC) {
-                    MemorySegment slice = panel;
                     long at = (long) k0 * ncMax;
                     if (copy) {
                         long kc = Math.min(KC, k - k0);
-                        slice = locals.get();
                         MemorySegment.copy(panel, 4 * (at + s0 * kc * NR), slice, 4 * s0 * kc * NR, 4 * (s1 - s0) * kc * NR);
                         at = 0;
                     }
