@@ -143,7 +143,7 @@ public final class CpuBackend implements Backend {
         float[] xs = data(x);
         Tensor y = allocate(b, o, oh, ow);
         float[] ys = data(y);
-        if (symmetric && FewOutputsConv.suits(ks, stride, top, o)) {
+        if (symmetric && FewOutputsConv.suits(ks, stride, top, o, wd)) {
             FewOutputsConv.conv(pool, xs, w, bv, ys, b, c, h, wd, o);
             return y;
         }
