@@ -19,7 +19,8 @@ import refiner.loader.hf.ModelFolder;
  * {@code conv:B:C:H:W:O:k:s} a k x k convolution with padding k / 2 and stride s;
  * {@code attention:B:Lq:Lk:H[:D]} attention with H heads of D (64 unless given), 4 B H Lq Lk D
  * flops, the exponentials not counted; {@code groupnorm:B:C:H:W:G} GroupNorm with SiLU in G
- * groups, its rate in billions of elements per second; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
+ * groups, its rate in billions of elements per second; {@code geglu:M:F} GEGLU over x[M, 2F], its
+ * rate in billions of outputs per second; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
  * the UNet of the model folder named by the system property {@code model}, on N x N latents,
  * its keys and values of the text projected once beforehand, counted as the bench counts
  * {@code unet_step}; {@code vae_encode:N} and {@code vae_decode:N} the VAE of that folder on one
@@ -65,6 +66,10 @@ public final class KernelProbe implements AutoCloseable {
                 x = backend.upload(Operands.random(rnd, b * c * h * wd, 1), b, c, h, wd);
                 w = backend.weight(Operands.f16("gamma", Operands.random(rnd, c, 1), c));
                 gflop = 1e-9 * b * c * h * wd;
+            }
+            case "geglu" -> {
+                x = backend.upload(Operands.random(rnd, 2 * d[0] * d[1], 1), d[0], 2 * d[1]);
+                gflop = 1e-9 * d[0] * d[1];
             }
             case "linear" -> {
                 int m = d[0], k = d[1], n = d[2];
@@ -120,6 +125,7 @@ public final class KernelProbe implements AutoCloseable {
             case "conv" -> backend.conv2d(x, w, null, d[6], d[5] / 2);
             case "linear" -> backend.linear(x, w, null);
             case "groupnorm" -> backend.groupNorm(x, d[4], w, w, 1e-6f, true);
+            case "geglu" -> backend.geglu(x);
             case "vae_decode" -> vae.decode(x);
             default -> {
                 float px = 8f * d[0];
