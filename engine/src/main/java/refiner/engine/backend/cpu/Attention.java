@@ -77,8 +77,9 @@ final class Attention {
     /**
      * out[b, i, h*D + t] = softmax_j(q_i . k_j / sqrt D) v_j for q[B, Lq, E], k, v[B, Lk, E],
      * E = heads * D; with {@code causal}, query i sees keys j <= i only. First K^T is packed per
-     * (b, h) and key chunk as [D, KEYS] blocks, and V per (b, h) in strips of KEYS columns,
-     * [width(D) / KEYS, Lk, KEYS] (zeros past D).
+     * (b, h) and key chunk as [D, KEYS] blocks (a whole block's columns gathered a vector of keys
+     * at a time, the last partial block's value by value), and V per (b, h) in strips of KEYS
+     * columns, [width(D) / KEYS, Lk, KEYS] (zeros past D).
      */
     synchronized void run(WorkerPool pool, float[] q, float[] k, float[] v, float[] out,
                           int batch, int lq, int lk, int heads, int d, boolean causal) {
@@ -89,10 +90,17 @@ final class Attention {
             vh = Gemm.floats(size);
         }
         MemorySegment kt = this.kt, vh = this.vh;
+        int[] keyRows = new int[L];
+        for (int l = 0; l < L; l++) keyRows[l] = l * e;
         pool.run(batch * heads, t -> {
-            int n = t / heads, h = t % heads;
+            int n = t / heads, h = t % heads, whole = lk / KEYS * KEYS;
             long base = (long) t * d * lkp, vBase = (long) t * lk * dp;
-            for (int j = 0; j < lkp; j++) {
+            for (int j = 0; j < whole; j += L) {
+                long at = base + j / KEYS * d * KEYS + j % KEYS;
+                int from = (n * lk + j) * e + h * d;
+                for (int c = 0; c < d; c++) FloatVector.fromArray(S, k, from + c, keyRows, 0).intoMemorySegment(kt, 4 * (at + c * KEYS), Gemm.ORDER);
+            }
+            for (int j = whole; j < lkp; j++) {
                 long at = base + j / KEYS * d * KEYS + j % KEYS;
                 for (int c = 0; c < d; c++) kt.setAtIndex(FLOAT, at + c * KEYS, j < lk ? k[(n * lk + j) * e + h * d + c] : 0f);
             }
