@@ -16,10 +16,11 @@ import refiner.engine.tensor.Tensor;
  * <p>Every load is a whole vector inside the image's row. The column to the left of a row's first
  * vector and the one to the right of its last are the zero padding: the vector shifted by a lane,
  * a zero shifted in. A row whose width is not a multiple of the vector length ends with a vector
- * that overlaps the one before it (those outputs are computed twice, the same way). Masked
- * loads would cost more than the convolution: one reaching past either end of the array takes
- * the Vector API's slow path, and once C2 has seen it, the method's code boxes every vector
- * (0.2 to 0.8 GFLOP/s on the UNet's conv_out over 32 x 32 and 16 x 16).
+ * that overlaps the one before it (those outputs are computed twice, the same way). With masked
+ * loads instead, the first row's left taps start before the array, which the Vector API serves
+ * by a slow path that C2's first compilation of the method leaves out: the call that first met
+ * it trapped and ran while the method was compiled again (the UNet's conv_out at its second
+ * call, once per run: 0.171 s against 0.007 s).
  *
  * <p>The kernel always runs {@link #MAX_OUTPUTS} accumulators, the filters and bias padded with
  * zeros: a branch on the count made C2 throw its code away at the VAE's first call after the
