@@ -92,8 +92,9 @@ final class Attention {
         MemorySegment kt = this.kt, vh = this.vh;
         int[] keyRows = new int[L];
         for (int l = 0; l < L; l++) keyRows[l] = l * e;
+        int whole = lk / KEYS * KEYS;
         pool.run(batch * heads, t -> {
-            int n = t / heads, h = t % heads, whole = lk / KEYS * KEYS;
+            int n = t / heads, h = t % heads;
             long base = (long) t * d * lkp, vBase = (long) t * lk * dp;
             for (int j = 0; j < whole; j += L) {
                 long at = base + j / KEYS * d * KEYS + j % KEYS;

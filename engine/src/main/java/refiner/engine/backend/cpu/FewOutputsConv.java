@@ -44,14 +44,15 @@ final class FewOutputsConv {
         float[] filters = new float[MAX_OUTPUTS * 9 * c], start = new float[MAX_OUTPUTS];
         HostTensors.read(w, 0, filters, 0, o * 9 * c);
         if (bias != null) System.arraycopy(bias, 0, start, 0, o);
+        int plane = h * wd;
         pool.range(b * h, 1, (r0, r1) -> {
             float[] lanes = new float[MAX_OUTPUTS * L];
             for (int r = r0; r < r1; r++) {
+                int rowStart = (r / h * o * h + r % h) * wd;
                 for (int v = 0; v < wd; v += L) {
                     int x0 = Math.min(v, wd - L);
                     row(x, filters, start, lanes, r / h, r % h, x0, c, h, wd);
-                    int plane = h * wd, at = (r / h * o * h + r % h) * wd + x0;
-                    for (int ch = 0; ch < o; ch++) System.arraycopy(lanes, ch * L, y, at + ch * plane, L);
+                    for (int ch = 0; ch < o; ch++) System.arraycopy(lanes, ch * L, y, rowStart + x0 + ch * plane, L);
                 }
             }
         });
