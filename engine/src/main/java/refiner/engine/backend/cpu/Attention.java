@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorOperators;
  * 32 keys (eight times per chunk), then 12 output rows times 32 of the head's columns against
  * the chunk's 256 keys. Each row keeps its running sum as a vector of lane sums, rescaled with the
  * output, so a key chunk costs no horizontal sum; the lanes are added once, first to last, at the
- * end of the row.
+ * end, for a vector of rows at a time (lane l of each row gathered into one vector).
  */
 final class Attention {
     private static final int L = S.length();
@@ -44,13 +44,28 @@ final class Attention {
      */
     private static final int TILES_PER_TASK = 4, MORE_TILES = 12;
     private static final long LARGE_HEAD = 1 << 18;
+    /**
+     * Bytes of repacked K and V (together) of all of an image's heads up to which a task takes
+     * each of its query tiles through every head in turn, not a head through its tiles: against
+     * the text's 77 tokens all heads fit in L2 (0.6 and 1.2 MB), and a tile's rows of queries and
+     * outputs, whose heads lie side by side, are then read and written from first to last
+     * instead of a head's 256 bytes at a time, 3 or 6 KB apart.
+     */
+    private static final long HEADS_TOGETHER = 3 << 19;
 
     /**
      * Per-thread state: the scores p of a tile, the outputs o, scaled queries q, lane sums and row
      * maxima of every tile of a task ([MORE_TILES, ...] each), and a chunk's rescale factors
-     * (whole vectors) and key counts.
+     * (whole vectors) and key counts, and a tile's inverse row sums.
      */
-    private record Scratch(float[] p, float[] o, float[] q, float[] sums, float[] max, float[] alpha, int[] limits) {
+    private record Scratch(float[] p, float[] o, float[] q, float[] sums, float[] max, float[] alpha, int[] limits, float[] inverse) {
+    }
+
+    /** Gathers lane l of L rows' lane sums into lanes 0 to L - 1. */
+    private static final int[] LANE_ROWS = new int[L];
+
+    static {
+        for (int r = 0; r < L; r++) LANE_ROWS[r] = r * L;
     }
 
     private final ThreadLocal<Scratch> scratch = new ThreadLocal<>();
@@ -61,8 +76,8 @@ final class Attention {
         Scratch s = scratch.get();
         int t = MORE_TILES;
         if (s == null || s.q.length < t * ROWS * pieces(d) * KC || s.o.length < t * ROWS * width(d)) {
-            s = new Scratch(new float[ROWS * KC], new float[t * ROWS * width(d)], new float[t * ROWS * pieces(d) * KC], new float[t * ROWS * L],
-                    new float[t * ROWS], new float[(ROWS + L - 1) / L * L], new int[ROWS]);
+            s = new Scratch(new float[ROWS * KC], new float[t * ROWS * width(d)], new float[t * ROWS * pieces(d) * KC], new float[(t * ROWS + L) * L],
+                    new float[t * ROWS], new float[(ROWS + L - 1) / L * L], new int[ROWS], new float[(ROWS + L - 1) / L * L]);
             scratch.set(s);
         }
         return s;
@@ -117,6 +132,18 @@ final class Attention {
         int perTask = (long) lk * d >= LARGE_HEAD ? MORE_TILES : TILES_PER_TASK;
         int tiles = (lq + ROWS - 1) / ROWS, groups = (tiles + perTask - 1) / perTask;
         float scale = (float) (1 / Math.sqrt(d));
+        if (8 * size / batch <= HEADS_TOGETHER) {
+            pool.run(batch * groups, t -> {
+                int n = t / groups, g = t % groups, count = Math.min(perTask, tiles - g * perTask);
+                for (int i = 0; i < count; i++) {
+                    for (int h = 0; h < heads; h++) {
+                        long bh = (long) n * heads + h;
+                        tiles(scratch(d), q, vh, bh * lk * dp, out, kt, bh * d * lkp, n, h, (g * perTask + i) * ROWS, 1, lq, lk, e, d, scale, causal);
+                    }
+                }
+            });
+            return;
+        }
         pool.run(batch * heads * groups, t -> {
             int bh = t / groups, g = t % groups, n = bh / heads, h = bh % heads;
             int count = Math.min(perTask, tiles - g * perTask);
@@ -147,14 +174,15 @@ final class Attention {
      */
     private static void tiles(Scratch s, float[] q, MemorySegment vh, long vBase, float[] out, MemorySegment kt, long ktBase, int n, int h,
                               int i0, int count, int lq, int lk, int e, int d, float scale, boolean causal) {
-        int dp = width(d), qt = pieces(d) * ROWS * KC;
+        int dp = width(d), qt = pieces(d) * ROWS * KC, whole = d / L * L;
         float[] qs = s.q, p = s.p, o = s.o;
         for (int t = 0; t < count; t++) {
             int rows = Math.min(ROWS, lq - i0 - t * ROWS);
             if (rows < ROWS) Arrays.fill(qs, t * qt, (t + 1) * qt, 0f);
             for (int r = 0; r < rows; r++) {
-                int qo = (n * lq + i0 + t * ROWS + r) * e + h * d;
-                for (int c = 0; c < d; c += L) {
+                int qo = (n * lq + i0 + t * ROWS + r) * e + h * d, c = 0;
+                for (; c < whole; c += L) FloatVector.fromArray(S, q, qo + c).mul(scale).intoArray(qs, t * qt + (c / KC * ROWS + r) * KC + c % KC);
+                if (c < d) {
                     VectorMask<Float> m = S.indexInRange(c, d);
                     FloatVector.fromArray(S, q, qo + c, m).mul(scale).intoArray(qs, t * qt + (c / KC * ROWS + r) * KC + c % KC, m);
                 }
@@ -182,10 +210,16 @@ final class Attention {
         }
         for (int t = 0; t < count; t++) {
             int rows = Math.min(ROWS, lq - i0 - t * ROWS);
+            for (int r0 = 0; r0 < rows; r0 += L) {
+                FloatVector total = FloatVector.zero(S);                                               // lane r: row r0 + r's sum
+                for (int l = 0; l < L; l++) total = total.add(FloatVector.fromArray(S, s.sums, (t * ROWS + r0) * L + l, LANE_ROWS, 0));
+                FloatVector.broadcast(S, 1f).div(total).intoArray(s.inverse, r0);
+            }
             for (int r = 0; r < rows; r++) {
-                float inv = 1 / VectorMath.sum(FloatVector.fromArray(S, s.sums, (t * ROWS + r) * L));
-                int oo = (n * lq + i0 + t * ROWS + r) * e + h * d, ob = (t * ROWS + r) * dp;
-                for (int c = 0; c < d; c += L) {
+                float inv = s.inverse[r];
+                int oo = (n * lq + i0 + t * ROWS + r) * e + h * d, ob = (t * ROWS + r) * dp, c = 0;
+                for (; c < whole; c += L) FloatVector.fromArray(S, o, ob + c).mul(inv).intoArray(out, oo + c);
+                if (c < d) {
                     VectorMask<Float> m = S.indexInRange(c, d);
                     FloatVector.fromArray(S, o, ob + c, m).mul(inv).intoArray(out, oo + c, m);
                 }
@@ -210,13 +244,13 @@ final class Attention {
             int limit = r >= rows ? 0 : Math.clamp(diagonal + r + 1, 0, valid);
             limits[r] = limit;
             float m = max[mb + r];
-            int c = 0;
-            if (limit >= L) {
-                FloatVector v = FloatVector.fromArray(S, p, r * KC);
-                for (c = L; c + L <= limit; c += L) v = v.max(FloatVector.fromArray(S, p, r * KC + c));
+            if (limit > 0) {
+                FloatVector v = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                int c = 0;
+                for (; c + L <= limit; c += L) v = v.max(FloatVector.fromArray(S, p, r * KC + c));
+                if (c < limit) v = v.max(FloatVector.fromArray(S, p, r * KC + c).blend(Float.NEGATIVE_INFINITY, S.indexInRange(c, limit).not()));
                 m = Math.max(m, v.reduceLanes(VectorOperators.MAX));
             }
-            for (; c < limit; c++) m = Math.max(m, p[r * KC + c]);
             alpha[r] = limit == 0 ? 0f : max[mb + r] - m;
             if (limit > 0) max[mb + r] = m;
         }

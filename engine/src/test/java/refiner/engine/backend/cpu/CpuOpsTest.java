@@ -221,7 +221,8 @@ class CpuOpsTest {
     @CsvSource({
         "1, 1, 1, 1, 1, false", "1, 1, 1, 1, 1, true", "2, 7, 5, 2, 3, false", "1, 77, 77, 2, 64, true",
         "2, 300, 77, 2, 64, false", "1, 130, 130, 3, 17, true", "2, 64, 200, 1, 64, false", "1, 5, 9, 4, 16, true",
-        "1, 257, 257, 1, 64, false", "2, 13, 40, 2, 300, true", "1, 300, 1100, 1, 240, false", "1, 700, 700, 1, 380, true"})
+        "1, 257, 257, 1, 64, false", "2, 13, 40, 2, 300, true", "1, 300, 1100, 1, 240, false", "1, 700, 700, 1, 380, true",
+        "2, 40, 600, 3, 128, false"})
     void attention(int b, int lq, int lk, int heads, int d, boolean causal) {
         Pair q = act(1, b, lq, heads * d), k = act(1, b, lk, heads * d), v = act(1, b, lk, heads * d);
         close(REF.attention(q.ref, k.ref, v.ref, heads, causal), CPU.attention(q.cpu, k.cpu, v.cpu, heads, causal), 1e-5, "attention");
