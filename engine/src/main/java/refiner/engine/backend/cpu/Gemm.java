@@ -22,6 +22,13 @@ import jdk.incubator.vector.VectorSpecies;
  * load would then straddle two lines (8 to 15 % of a product's time where B streams from L2,
  * measured side by side). A's strips are copied at a fixed row stride of {@link #KC}, so the
  * kernel reads all twelve rows from one base register.
+ *
+ * <p>A weight's rows come from the mapped file, far past the caches, and the packers' reads of
+ * them are short runs (a K slice of each row) that the hardware prefetchers barely follow; the
+ * core waits on them with nothing to overlap. So a block, between its register tiles, reads one
+ * byte of every cache line of the weight rows that come next ({@link RowPacker#touch}): the rows
+ * of the next block of A in the shared schedule, a share of the next K slice of B in a column
+ * task. Those misses then run while the tiles compute.
  */
 final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -80,6 +87,8 @@ final class Gemm {
     }
 
     private final WorkerPool pool;
+    /** Keeps the reads ahead alive: {@link RowPacker#touch}'s sum is compared with it. */
+    private int sink;
     private MemorySegment panel = floats(0);
     /** All of A, packed once for the column tasks of a product of few rows. */
     private float[] rows = new float[0];
@@ -164,7 +173,11 @@ final class Gemm {
                         MemorySegment.copy(panel, 4 * (at + s0 * kc * NR), slice, 4 * s0 * kc * NR, 4 * (s1 - s0) * kc * NR);
                         at = 0;
                     }
-                    for (int ib = tb * BLOCKS_PER_TASK; ib < ib1; ib++) block(p, ib * MC, k0, slice, at, s0, s1, nc, j0);
+                    for (int ib = tb * BLOCKS_PER_TASK; ib < ib1; ib++) {
+                        boolean last = ib + 1 == ib1;
+                        int next = last ? tb * BLOCKS_PER_TASK * MC : (ib + 1) * MC;
+                        block(p, ib * MC, k0, slice, at, s0, s1, nc, j0, a, next, Math.min(MC, m - next), last ? k0 + KC : k0);
+                    }
                 }
             });
         }
@@ -215,7 +228,12 @@ final class Gemm {
         for (int k0 = 0; k0 < p.k; k0 += KC) {
             int kc = Math.min(KC, p.k - k0);
             for (int s = 0; s < strips; s++) b.pack(slice, s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, k0, kc);
-            for (int i0 = 0; i0 < p.m; i0 += MC) block(p, i0, k0, slice, 0, 0, strips, nc, j0);
+            RowPacker ahead = b instanceof RowPacker r ? r : null;
+            int blocks = (p.m + MC - 1) / MC;
+            for (int ib = 0; ib < blocks; ib++) {
+                int r0 = ib * nc / blocks, r1 = (ib + 1) * nc / blocks;
+                block(p, ib * MC, k0, slice, 0, 0, strips, nc, j0, ahead, j0 + r0, r1 - r0, k0 + KC);
+            }
         }
     }
 
@@ -225,7 +243,8 @@ final class Gemm {
      * {@code bp}, for columns {@code j0 + s * NR} on); a block's A strips serve every B strip
      * while in L1.
      */
-    private void block(Call p, int i0, int k0, MemorySegment bp, long base, int s0, int s1, int nc, int j0) {
+    private void block(Call p, int i0, int k0, MemorySegment bp, long base, int s0, int s1, int nc, int j0,
+                       RowPacker ahead, int aheadRow, int aheadRows, int aheadK0) {
         int kc = Math.min(KC, p.k - k0), mc = Math.min(MC, p.m - i0), mStrips = (mc + MR - 1) / MR;
         boolean first = k0 == 0;
         float[] ap = p.packed;
@@ -235,7 +254,13 @@ final class Gemm {
             ao = 0;
             for (int s = 0; s < mStrips; s++) p.a.rows(ap, s * MR * KC, i0 + s * MR, Math.min(MR, mc - s * MR), MR, k0, kc, KC);
         }
+        boolean reads = ahead != null && aheadK0 < p.k && ahead.mapped();
+        int aheadKc = Math.min(KC, p.k - aheadK0), touched = 0;
         for (int js = s0; js < s1; js++) {
+            if (reads) {
+                int r0 = (js - s0) * aheadRows / (s1 - s0), r1 = (js - s0 + 1) * aheadRows / (s1 - s0);
+                touched += ahead.touch(aheadRow + r0, r1 - r0, aheadK0, aheadKc);
+            }
             int j = j0 + js * NR, cols = Math.min(NR, nc - js * NR), cj = p.co + j / p.span * p.spanStride + j % p.span;
             long bo = base + (long) js * kc * NR;
             for (int is = 0; is < mStrips; is++) {
@@ -248,6 +273,7 @@ final class Gemm {
                 }
             }
         }
+        if (touched == 1) sink++;
     }
 
     /** A partial tile at the bottom or right border, run through a full-size scratch tile. */

@@ -3,6 +3,7 @@ package refiner.engine.backend.cpu;
 import static refiner.engine.backend.cpu.VectorMath.S;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import refiner.engine.tensor.Tensor;
@@ -34,6 +35,26 @@ final class RowPacker implements Gemm.Packer {
     void rows(float[] dst, int off, int from, int count, int width, int k0, int kc, int stride) {
         for (int i = 0; i < count; i++) HostTensors.read(t, offset + (long) (from + i) * k + k0, dst, off + i * stride, kc);
         for (int i = count; i < width; i++) Arrays.fill(dst, off + i * stride, off + i * stride + kc, 0f);
+    }
+
+    /** Whether the rows are read from a mapped weight (not an array already in the heap). */
+    boolean mapped() {
+        return t.storage() instanceof MemorySegment;
+    }
+
+    /**
+     * Reads one value from every 64 bytes of rows {@code [from, from + count)} over k in
+     * {@code [k0, k0 + kc)} of a mapped weight and returns their sum: issued between products, the
+     * reads bring the lines a later {@link #rows} needs into the cache while the products run.
+     */
+    int touch(int from, int count, int k0, int kc) {
+        MemorySegment m = (MemorySegment) t.storage();
+        int bytes = t.dtype().bytes(), sum = 0;
+        for (int i = 0; i < count; i++) {
+            long at = bytes * (offset + (long) (from + i) * k + k0);
+            for (int j = 0; j < bytes * kc; j += 64) sum += m.get(ValueLayout.JAVA_BYTE, at + j);
+        }
+        return sum;
     }
 
     /**
