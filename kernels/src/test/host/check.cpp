@@ -11,6 +11,7 @@
 #include "../../main/cuda/gemm.cu"
 #include "../../main/cuda/layout.cu"
 #include "../../main/cuda/norm.cu"
+#include "../../main/cuda/sm_90a/gemm_wgmma.cu"
 #include <cstdio>
 #include <random>
 #include <string>
@@ -73,7 +74,15 @@ static void linear(int M, int K, int N, bool bias) {
         launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_f16(bx.p(), bw.p(), pb, y.p(), M, N, K); });
     else
         launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_f32(bx.p(), bw.p(), pb, y.p(), M, N, K); });
-    report(std::string("linear_") + sfx<T>() + " M" + std::to_string(M) + " K" + std::to_string(K) + " N" + std::to_string(N), e, y.f(), tol<T>());
+    const std::string shape = " M" + std::to_string(M) + " K" + std::to_string(K) + " N" + std::to_string(N);
+    report(std::string("linear_") + sfx<T>() + shape, e, y.f(), tol<T>());
+    if constexpr (std::is_same_v<T, half>) {
+        if (K % 8 == 0 && N % 8 == 0) {  // the Hopper kernel's conditions
+            Buf<T> y2((size_t)M * N);
+            launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_wgmma(bx.p(), bw.p(), pb, y2.p(), M, N, K); });
+            report("linear_wgmma" + shape, e, y2.f(), tol<T>());
+        }
+    }
 }
 
 template <class T>
@@ -120,6 +129,12 @@ static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
                 else conv2d_nhwc_f32(bxt.p(), bwt.p(), bb.p(), y2.p(), B, C, H, W, O, ks, s, p, OH, OW);
             });
             report(std::string("conv2d_nhwc_") + sfx<T>() + shape, e, y2.f(), tol<T>());
+            if constexpr (std::is_same_v<T, half>) {
+                Buf<T> y3(e.size());
+                launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256},
+                       [&] { conv2d_wgmma(bxt.p(), bwt.p(), bb.p(), y3.p(), B, C, H, W, O, ks, s, p, OH, OW); });
+                report("conv2d_wgmma" + shape, e, y3.f(), tol<T>());
+            }
         }
     }
 }
@@ -355,6 +370,8 @@ int main() {
     linear<half>(130, 72, 200, true);
     linear<half>(7, 13, 5, true);
     linear<half>(33, 40, 129, false);
+    linear<half>(33, 40, 136, false);
+    linear<half>(257, 264, 136, true);
     linear<float>(70, 72, 65, true);
     linear<float>(7, 13, 5, false);
     linear<float>(200, 36, 130, true);

@@ -5,7 +5,9 @@
 // exchange slot; cp.async copies are queued per thread and land only at cp.async.wait_group, as
 // on the device; WMMA fragments hold the whole 16x16 tile in every lane; mma.sync m16n8k16 and
 // ldmatrix exchange the lanes' registers through the warp and rebuild the PTX fragment layouts.
-// It cannot show races that depend on real timing, nor speed.
+// wgmma (sm_90a) products are queued per thread and computed at wgmma.wait_group from shared memory
+// as it is then, each thread its own accumulators, reading operands through the 128-byte swizzle of
+// their descriptors. It cannot show races that depend on real timing, nor speed.
 #pragma once
 #include <barrier>
 #include <cmath>
@@ -45,6 +47,14 @@ inline float __expf(float x) { return std::exp(x); }
 struct half2 {
     half x, y;
 };
+struct uint4 {
+    uint32_t x, y, z, w;
+};
+inline half __ushort_as_half(unsigned short b) {
+    half h;
+    std::memcpy(&h, &b, 2);
+    return h;
+}
 inline half2 __floats2half2_rn(float a, float b) { return {half(a), half(b)}; }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 using std::erff;
@@ -159,6 +169,50 @@ inline void cp_async_wait() {
             else std::memset(c.dst, 0, 16);
         }
         t_groups.erase(t_groups.begin());
+    }
+}
+
+// ---- dynamic shared memory and wgmma (sm_90a) -------------------------------------------------
+// The wgmma kernels' dynamic shared memory: blocks run one after another, so one buffer serves
+// them all. It is the shared window's address 0, 1024-byte aligned as a real window's start is.
+alignas(1024) inline unsigned char smem_dyn[232448];
+inline uint32_t __cvta_generic_to_shared(const void* p) { return (uint32_t)(static_cast<const unsigned char*>(p) - smem_dyn); }
+
+struct WgmmaOp { float* d; uint64_t a, b; int n; };
+inline thread_local std::vector<WgmmaOp> t_wg_open;
+inline thread_local std::vector<std::vector<WgmmaOp>> t_wg_groups;
+
+// Element (r, k) of a K-major operand in the 128-byte swizzled layout its descriptor names: rows of
+// 128 bytes, groups of 8 rows the stride byte offset apart, and the 16-byte chunk bits [4, 7) of
+// the absolute shared address XORed with its bits [7, 10).
+inline float emu_wgmma_elem(uint64_t desc, int r, int k) {
+    const uint32_t start = (uint32_t)(desc & 0x3FFF) << 4, stride = (uint32_t)((desc >> 32) & 0x3FFF) << 4;
+    uint32_t addr = start + (uint32_t)(r / 8) * stride + (uint32_t)(r % 8) * 128 + (uint32_t)k * 2;
+    addr ^= ((addr >> 7) & 7) << 4;
+    half h;
+    std::memcpy(&h, smem_dyn + addr, 2);
+    return h;
+}
+inline void emu_wgmma(float* d, uint64_t a, uint64_t b, int n) { t_wg_open.push_back({d, a, b, n}); }
+inline void emu_wgmma_commit() {
+    t_wg_groups.push_back(std::move(t_wg_open));
+    t_wg_open.clear();
+}
+// d[64 x n] += A[64 x 16] B[n x 16]^T over the warpgroup; this thread's d[4 j + 2 i + e] is row
+// (warp % 4) * 16 + lane / 4 + 8 i, column 8 j + 2 (lane % 4) + e.
+inline void emu_wgmma_wait(int pending) {
+    const int t = flat_tid(), lane = t & 31, warp = (t >> 5) & 3;
+    while ((int)t_wg_groups.size() > pending) {
+        for (const WgmmaOp& op : t_wg_groups.front())
+            for (int j = 0; j < op.n / 8; j++)
+                for (int i = 0; i < 2; i++)
+                    for (int e = 0; e < 2; e++) {
+                        const int row = warp * 16 + lane / 4 + 8 * i, col = 8 * j + 2 * (lane % 4) + e;
+                        float s = 0.0f;
+                        for (int k = 0; k < 16; k++) s += emu_wgmma_elem(op.a, row, k) * emu_wgmma_elem(op.b, col, k);
+                        op.d[4 * j + 2 * i + e] += s;
+                    }
+        t_wg_groups.erase(t_wg_groups.begin());
     }
 }
 

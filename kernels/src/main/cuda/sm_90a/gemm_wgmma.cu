@@ -29,7 +29,9 @@ constexpr int LDE = 128 + 8;  // epilogue row stride in halfs: conflict-free fra
 
 // Dynamic shared memory: STAGES * STAGE_BYTES + 1024 bytes (99328; the slack aligns the tiles to
 // 1024 bytes), set by the launch. The peak kernel uses one stage of it.
+#ifndef REFINER_HOST_EMULATION
 extern __shared__ unsigned char smem_dyn[];
+#endif
 
 template <int MODE>
 __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,

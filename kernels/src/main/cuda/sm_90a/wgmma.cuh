@@ -21,6 +21,16 @@ __device__ __forceinline__ uint64_t wgmma_desc(uint32_t addr) {
     return d;
 }
 
+#ifdef REFINER_HOST_EMULATION
+// The host emulation (kernels/src/test/host/emu.h) queues the products and computes them at the wait.
+inline void wgmma_fence() {}
+inline void wgmma_commit() { emu_wgmma_commit(); }
+template <int N>
+inline void wgmma_wait() { emu_wgmma_wait(N); }
+inline void fence_async_shared() {}
+inline void wgmma_hold(float&) {}
+inline void wgmma_m64n128k16(float* d, uint64_t a, uint64_t b) { emu_wgmma(d, a, b, 128); }
+#else
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 template <int N>
@@ -50,3 +60,4 @@ __device__ __forceinline__ void wgmma_m64n128k16(float* d, uint64_t a, uint64_t 
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
         : "l"(a), "l"(b), "r"(1));
 }
+#endif
