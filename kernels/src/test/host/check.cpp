@@ -82,6 +82,11 @@ static void linear(int M, int K, int N, bool bias) {
             launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_wgmma(bx.p(), bw.p(), pb, y2.p(), M, N, K); });
             report("linear_wgmma" + shape, e, y2.f(), tol<T>());
         }
+        if (K % 8 == 0 && N % 256 == 0) {
+            Buf<T> y3((size_t)M * N);
+            launch({(unsigned)N / 256, (unsigned)(M + 127) / 128}, {256}, [&] { linear_wgmma_n256(bx.p(), bw.p(), pb, y3.p(), M, N, K); });
+            report("linear_wgmma_n256" + shape, e, y3.f(), tol<T>());
+        }
     }
 }
 
@@ -134,6 +139,12 @@ static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
                 launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256},
                        [&] { conv2d_wgmma(bxt.p(), bwt.p(), bb.p(), y3.p(), B, C, H, W, O, ks, s, p, OH, OW); });
                 report("conv2d_wgmma" + shape, e, y3.f(), tol<T>());
+                if (O % 256 == 0) {
+                    Buf<T> y4(e.size());
+                    launch({(unsigned)O / 256, (unsigned)(M + 127) / 128}, {256},
+                           [&] { conv2d_wgmma_n256(bxt.p(), bwt.p(), bb.p(), y4.p(), B, C, H, W, O, ks, s, p, OH, OW); });
+                    report("conv2d_wgmma_n256" + shape, e, y4.f(), tol<T>());
+                }
             }
         }
     }
@@ -372,6 +383,8 @@ int main() {
     linear<half>(33, 40, 129, false);
     linear<half>(33, 40, 136, false);
     linear<half>(257, 264, 136, true);
+    linear<half>(300, 136, 512, true);
+    linear<half>(130, 520, 256, false);
     linear<float>(70, 72, 65, true);
     linear<float>(7, 13, 5, false);
     linear<float>(200, 36, 130, true);
@@ -380,6 +393,8 @@ int main() {
     conv<half>(2, 8, 8, 8, 16, 1, 1, 0);
     conv<half>(1, 24, 13, 11, 130, 3, 1, 1);
     conv<half>(2, 16, 9, 8, 40, 3, 2, 1);
+    conv<half>(1, 40, 9, 7, 256, 3, 1, 1);
+    conv<half>(2, 8, 8, 8, 512, 1, 1, 0);
     conv<float>(1, 3, 7, 9, 5, 3, 1, 1);
     conv<float>(2, 8, 9, 8, 16, 3, 2, 1);
     conv<float>(1, 12, 13, 11, 130, 3, 1, 1);

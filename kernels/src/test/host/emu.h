@@ -2,8 +2,8 @@
 // thread, so their indexing, masking and algorithms can be checked on a machine without a GPU.
 // Blocks run one after another (so __shared__ may be a plain static); __syncthreads and
 // __syncwarp are barriers over the block and the warp; warp shuffles go through a per-warp
-// exchange slot; cp.async copies are queued per thread and land only at cp.async.wait_group, as
-// on the device; WMMA fragments hold the whole 16x16 tile in every lane; mma.sync m16n8k16 and
+// exchange slot; cp.async copies are queued per thread and land only at cp.async.wait_group, or
+// (built with REFINER_EMU_EAGER_COPIES) at once, the two extremes the device allows; WMMA fragments hold the whole 16x16 tile in every lane; mma.sync m16n8k16 and
 // ldmatrix exchange the lanes' registers through the warp and rebuild the PTX fragment layouts.
 // wgmma (sm_90a) products are queued per thread and computed at wgmma.wait_group from shared memory
 // as it is then, each thread its own accumulators, reading operands through the 128-byte swizzle of
@@ -159,7 +159,16 @@ inline void emu_ldmatrix_x4(uint32_t* r, const half* p, bool trans) {
 struct CopyOp { void* dst; const void* src; bool valid; };
 inline thread_local std::vector<std::vector<CopyOp>> t_groups;
 inline thread_local std::vector<CopyOp> t_open;
+#ifdef REFINER_EMU_EAGER_COPIES
+// Copies land at once: a stage refilled while products still read it shows up.
+inline void cp_async16(void* smem, const void* gmem, bool valid) {
+    if (valid) std::memcpy(smem, gmem, 16);
+    else std::memset(smem, 0, 16);
+}
+#else
+// Copies land at the wait: a stage read before its copies were waited for shows up.
 inline void cp_async16(void* smem, const void* gmem, bool valid) { t_open.push_back({smem, gmem, valid}); }
+#endif
 inline void cp_async_commit() { t_groups.push_back(std::move(t_open)); t_open.clear(); }
 template <int N>
 inline void cp_async_wait() {

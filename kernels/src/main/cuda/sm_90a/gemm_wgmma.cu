@@ -17,26 +17,43 @@
 //       copy of each weight): every A chunk is 8 channels of one pixel, copied by cp.async with
 //       zero fill at the borders, as LINEAR does; the per-element gather is gone. Needs C % 8 == 0;
 //       outputs of OH*OW % 8 != 0 are written element by element.
+//   v3  A 256-column block tile for products of a multiple of 256 columns (`_n256`: wgmma
+//       m64n256k16, 128 accumulators a thread): each byte of A and B staged in shared memory feeds
+//       a third more products than with 128 columns, where the 128-column tile needs about 6 TB/s
+//       from L2 at 400 TFLOP/s. Its stages take 48 KB, so one block runs per SM, with four stages;
+//       to keep the tensor cores busy without a second block, one group of products stays in
+//       flight: the products of tile k are issued, then the thread waits for those of tile k - 1,
+//       a barrier says every warpgroup has, and only then are the loads of tile k + 3 issued into
+//       the stage of tile k - 1. The 128-column kernels are unchanged. Checked by the host
+//       emulation; not yet run on a GPU.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
 namespace wg {
-constexpr int BM = 128, BN = 128, BK = 64, STAGES = 3, THREADS = 256;
-constexpr int TILE_BYTES = 128 * 128;  // 128 rows of 64 halfs, for A and for B
-constexpr int STAGE_BYTES = 2 * TILE_BYTES;
-constexpr int LDE = 128 + 8;  // epilogue row stride in halfs: conflict-free fragment stores
+constexpr int BM = 128, BK = 64, THREADS = 256;
+constexpr int A_BYTES = BM * 128;  // 128 rows of 64 halfs
+// The block tile BM x BN: its stages, whether a group of products stays in flight (see v3), and
+// the bytes of one stage (A, then B's BN rows of 64 halfs).
+template <int BN>
+struct Tile {
+    static constexpr int STAGES = BN == 128 ? 3 : 4;
+    static constexpr bool IN_FLIGHT = BN == 256;
+    static constexpr int STAGE_BYTES = A_BYTES + BN * 128;
+};
 }  // namespace wg
 
-// Dynamic shared memory: STAGES * STAGE_BYTES + 1024 bytes (99328; the slack aligns the tiles to
-// 1024 bytes), set by the launch. The peak kernel uses one stage of it.
+// Dynamic shared memory: STAGES * STAGE_BYTES + 1024 bytes (the slack aligns the tiles to 1024
+// bytes), set by the launch: 99328 for 128 columns, 197632 for 256. The peak kernel uses one
+// 128-column stage of it.
 #ifndef REFINER_HOST_EMULATION
 extern __shared__ unsigned char smem_dyn[];
 #endif
 
-template <int MODE>
+template <int MODE, int BN>
 __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
                                         half* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace wg;
+    constexpr int STAGES = Tile<BN>::STAGES, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
     const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_dyn);
     const uint32_t base = (raw + 1023) & ~1023u;
     unsigned char* smem = smem_dyn + (base - raw);
@@ -65,9 +82,9 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
     auto load = [&](int kt) {
         const int k0 = kt * BK;
         unsigned char* as = smem + (kt % STAGES) * STAGE_BYTES;
-        unsigned char* bs = as + TILE_BYTES;
+        unsigned char* bs = as + A_BYTES;
 #pragma unroll
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < BN / 32; i++) {
             const int e = tid + i * THREADS, r = e >> 3, c = e & 7;
             const bool ok = n0 + r < N && k0 + c * 8 < K;
             cp_async16(bs + swz128(r, c), ok ? Bw + (size_t)(n0 + r) * K + k0 + c * 8 : Bw, ok);
@@ -91,9 +108,10 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
         }
     };
 
-    float d[64];
+    constexpr int ACC = BN / 2;  // accumulators a thread: 64 x BN over a warpgroup's 128 threads
+    float d[ACC];
 #pragma unroll
-    for (int i = 0; i < 64; i++) d[i] = 0.0f;
+    for (int i = 0; i < ACC; i++) d[i] = 0.0f;
 
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
@@ -103,28 +121,44 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
     for (int kt = 0; kt < ktiles; kt++) {
         cp_async_wait<STAGES - 2>();  // this thread's copies of tile kt have landed
         fence_async_shared();
-        __syncthreads();  // everyone's have; every warpgroup is done with tile kt - 1
+        __syncthreads();  // everyone's have; (128 columns) every warpgroup is done with tile kt - 1
         const uint32_t as = base + (kt % STAGES) * STAGE_BYTES;
-        const uint64_t da = wgmma_desc(as + wgi * 64 * 128), db = wgmma_desc(as + TILE_BYTES);
+        const uint64_t da = wgmma_desc(as + wgi * 64 * 128), db = wgmma_desc(as + A_BYTES);
         wgmma_fence();
 #pragma unroll
-        for (int k = 0; k < BK / 16; k++) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
+        for (int k = 0; k < BK / 16; k++) {
+            if constexpr (BN == 128) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
+            else wgmma_m64n256k16(d, da + 2 * k, db + 2 * k);
+        }
         wgmma_commit();
+        if constexpr (Tile<BN>::IN_FLIGHT) {
+            wgmma_wait<1>();  // this warpgroup's products of tile kt - 1 are done; those of tile kt run on
+            __syncthreads();  // every warpgroup's are: the stage of tile kt - 1 is free
+        }
         if (kt + STAGES - 1 < ktiles) load(kt + STAGES - 1);  // into the stage of tile kt - 1
         cp_async_commit();
+        if constexpr (!Tile<BN>::IN_FLIGHT) {
+            wgmma_wait<0>();
+#pragma unroll
+            for (int i = 0; i < ACC; i++) wgmma_hold(d[i]);
+        }
+    }
+    if constexpr (Tile<BN>::IN_FLIGHT) {
         wgmma_wait<0>();
 #pragma unroll
-        for (int i = 0; i < 64; i++) wgmma_hold(d[i]);
+        for (int i = 0; i < ACC; i++) wgmma_hold(d[i]);
     }
     cp_async_wait<0>();
     __syncthreads();
 
-    // Epilogue: LINEAR stages the tile as [row][column], CONV as [channel][pixel].
+    // Epilogue: LINEAR stages the tile as [row][column], CONV as [channel][pixel]; rows of whole
+    // lines plus 8 halfs, so the fragment stores do not conflict.
+    constexpr int LDE = (MODE == LINEAR ? BN : BM) + 8, LINES = MODE == LINEAR ? BM : BN, CHUNKS = (LDE - 8) / 8;
     half* e = reinterpret_cast<half*>(smem);
     const int lane = tid & 31, warp = (tid >> 5) & 3;
     const int rb = wgi * 64 + warp * 16 + (lane >> 2);
 #pragma unroll
-    for (int j = 0; j < 16; j++) {
+    for (int j = 0; j < BN / 8; j++) {
         const int n = 8 * j + 2 * (lane & 3);
         const float b0 = bias != nullptr && n0 + n < N ? ld(bias + n0 + n) : 0.0f;
         const float b1 = bias != nullptr && n0 + n + 1 < N ? ld(bias + n0 + n + 1) : 0.0f;
@@ -142,8 +176,8 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
     }
     __syncthreads();
 #pragma unroll
-    for (int i = 0; i < 8; i++) {  // 128 lines of 16 chunks of 8 halfs
-        const int q = tid + i * THREADS, line = q >> 4, c = q & 15;
+    for (int i = 0; i < LINES * CHUNKS / THREADS; i++) {  // lines of chunks of 8 halfs
+        const int q = tid + i * THREADS, line = q / CHUNKS, c = q % CHUNKS;
         const uint4 v = *reinterpret_cast<const uint4*>(e + line * LDE + c * 8);
         if (MODE == LINEAR) {
             const int m = m0 + line, n = n0 + c * 8;
@@ -171,14 +205,28 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
 extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
 linear_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
              int M, int N, int K) {
-    wg_gemm<LINEAR>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+    wg_gemm<LINEAR, 128>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+}
+
+// N % 256 == 0.
+extern "C" __global__ void __launch_bounds__(wg::THREADS, 1)
+linear_wgmma_n256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+                  int M, int N, int K) {
+    wg_gemm<LINEAR, 256>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
 }
 
 // x is channels-last [B, H, W, C] and w [O, ks, ks, C] (C % 8 == 0); y is NCHW [B, O, OH, OW].
 extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
 conv2d_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
              int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
-    wg_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+    wg_gemm<CONV, 128>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+}
+
+// As conv2d_wgmma, O % 256 == 0.
+extern "C" __global__ void __launch_bounds__(wg::THREADS, 1)
+conv2d_wgmma_n256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+                  int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
+    wg_gemm<CONV, 256>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
 // The ceiling of this instruction: each warpgroup chains wgmma m64n128k16 on one shared-memory
@@ -188,12 +236,12 @@ peak_wgmma_f16(float* __restrict__ out, int iters) {
     const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_dyn);
     const uint32_t base = (raw + 1023) & ~1023u;
     half* h = reinterpret_cast<half*>(smem_dyn + (base - raw));
-    for (int i = threadIdx.x; i < wg::STAGE_BYTES / 2; i += blockDim.x)
+    for (int i = threadIdx.x; i < wg::Tile<128>::STAGE_BYTES / 2; i += blockDim.x)
         h[i] = __float2half((float)((i * 2654435761u) >> 24) / 65536.0f - 1.0f / 512);
     fence_async_shared();
     __syncthreads();
     const int wgi = threadIdx.x >> 7;
-    const uint64_t da = wgmma_desc(base + wgi * 64 * 128), db = wgmma_desc(base + wg::TILE_BYTES);
+    const uint64_t da = wgmma_desc(base + wgi * 64 * 128), db = wgmma_desc(base + wg::A_BYTES);
     float d[64];
 #pragma unroll
     for (int i = 0; i < 64; i++) d[i] = 0.0f;

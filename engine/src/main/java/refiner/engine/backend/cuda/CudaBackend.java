@@ -42,6 +42,7 @@ public final class CudaBackend implements Backend {
     private final Map<Object, Tensor> channelsLast = new IdentityHashMap<>();
     private boolean debug;
     private boolean wgmmaAllowed = true;
+    private boolean wideAllowed = true;
     private boolean closed;
 
     private record WeightKey(long address, long bytes, String name) {
@@ -231,6 +232,8 @@ public final class CudaBackend implements Backend {
 
     /** Dynamic shared memory of the sm_90a product kernels (gemm_wgmma.cu): 3 stages of 32 KB and 1 KB of alignment slack. */
     static final int WGMMA_SHARED_BYTES = 3 * 32768 + 1024;
+    /** The same for their 256-column versions ({@code _n256}): 4 stages of 48 KB. */
+    static final int WGMMA_WIDE_SHARED_BYTES = 4 * 49152 + 1024;
 
     /**
      * Whether a product runs on the sm_90a kernels: fp16 on a compute capability 9.0 device, rows
@@ -262,6 +265,19 @@ public final class CudaBackend implements Backend {
         wgmmaAllowed = on;
     }
 
+    /**
+     * Lets sm_90a products of a multiple of 256 columns run on the 256-column kernels (the
+     * default), or keeps them on the 128-column ones: for comparisons.
+     */
+    void allowWide(boolean on) {
+        wideAllowed = on;
+    }
+
+    /** Whether an sm_90a product of {@code n} columns runs on the 256-column kernels. */
+    private boolean wide(int n) {
+        return wideAllowed && n % 256 == 0;
+    }
+
     /** Whether this device runs the sm_90a product kernels. */
     boolean hasWgmma() {
         return kernels.hopper();
@@ -279,7 +295,9 @@ public final class CudaBackend implements Backend {
         shape[shape.length - 1] = n;
         Tensor y = allocate(shape);
         Kernels.Args args = new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k);
-        if (wgmma(k) && n % 8 == 0) {
+        if (wgmma(k) && wide(n)) {
+            kernels.launch("gemm_wgmma", "linear_wgmma_n256", n / 256, (int) ceilL(m, 128), 1, 256, 1, WGMMA_WIDE_SHARED_BYTES, args);
+        } else if (wgmma(k) && n % 8 == 0) {
             kernels.launch("gemm_wgmma", "linear_wgmma", ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, WGMMA_SHARED_BYTES, args);
         } else {
             kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, args);
@@ -300,16 +318,18 @@ public final class CudaBackend implements Backend {
         Tensor y = allocate(b, o, oh, ow);
         // Channels-last kernels (an image transposed for the call, a [O, k, k, C] copy of the weight)
         // where the channels fill whole 16-byte chunks: wgmma on Hopper, else WMMA (fp16) or SIMT (fp32).
-        boolean wgmma = wgmma(c);
-        String channelsLast = wgmma ? "conv2d_wgmma" : c % (16 / precision.bytes()) == 0 ? "conv2d_nhwc_" + precision.suffix() : null;
+        boolean wgmma = wgmma(c), wide = wgmma && wide(o);
+        String channelsLast = wide ? "conv2d_wgmma_n256" : wgmma ? "conv2d_wgmma"
+                : c % (16 / precision.bytes()) == 0 ? "conv2d_nhwc_" + precision.suffix() : null;
         if (channelsLast != null) {
             Tensor wt = channelsLastWeight(w);
             try (Tensor xt = allocate(b, h, wd, c)) {
                 transpose(px, out(xt), b, c, h * wd);
                 Kernels.Args args = new Kernels.Args().ptr(out(xt)).ptr(out(wt)).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride)
                         .i(padding).i(oh).i(ow);
-                kernels.launch(wgmma ? "gemm_wgmma" : "conv", channelsLast, ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
-                        wgmma ? WGMMA_SHARED_BYTES : 0, args);
+                int width = wide ? 256 : 128;
+                kernels.launch(wgmma ? "gemm_wgmma" : "conv", channelsLast, ceil(o, width), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
+                        wide ? WGMMA_WIDE_SHARED_BYTES : wgmma ? WGMMA_SHARED_BYTES : 0, args);
             } finally {
                 if (wt != w && !weightStorage.contains(w.storage())) wt.close();
             }

@@ -53,7 +53,10 @@ class CudaOpsTest {
     void needDevice() {
         CudaProbe p = CudaBackend.probe();
         Assumptions.assumeTrue(p.available(), "no usable CUDA device: " + p.reason());
-        CUDA.values().forEach(b -> b.allowWgmma(true));
+        CUDA.values().forEach(b -> {
+            b.allowWgmma(true);
+            b.allowWide(true);
+        });
     }
 
     @AfterAll
@@ -114,22 +117,39 @@ class CudaOpsTest {
     @CsvSource({
         "F16, 1, 8, 1, true", "F16, 7, 13, 5, true", "F16, 130, 72, 200, false", "F16, 257, 320, 129, true",
         "F16, 154, 64, 256, true", "F16, 2, 2816, 1280, true", "F16, 300, 36, 130, false", "F16, 200, 136, 200, true",
-        "F16, 1030, 1544, 264, true", "F16, 1, 64, 8, false",
+        "F16, 1030, 1544, 264, true", "F16, 1, 64, 8, false", "F16, 300, 136, 512, true", "F16, 130, 520, 256, false",
         "F32, 1, 8, 1, true", "F32, 7, 13, 5, true", "F32, 130, 72, 200, false", "F32, 257, 320, 129, true"})
     void linear(Precision p, int m, int k, int n, boolean bias) {
         // Biases around 2 keep single outputs (M = N = 1) away from cancellation, where fp32 rounding
         // of the O(1) terms against the double-precision reference would read as a large relative error.
         Pair x = act(p, m, k), w = weight(p, 1.0 / Math.sqrt(k), 0, n, k), b = bias ? weight(p, 0.5, 2.0, n) : null;
         Tensor expected = REF.linear(x.ref, w.ref, b == null ? null : b.ref);
-        for (boolean wgmma : kernelGenerations(p)) {
-            CUDA.get(p).allowWgmma(wgmma);
-            check(p, expected, CUDA.get(p).linear(x.cuda, w.cuda, b == null ? null : b.cuda), "linear" + (wgmma ? " (wgmma)" : ""));
+        for (Generation g : generations(p, n)) {
+            g.select(CUDA.get(p));
+            check(p, expected, CUDA.get(p).linear(x.cuda, w.cuda, b == null ? null : b.cuda), "linear" + g.label);
         }
     }
 
-    /** Both product kernel generations where the device has the second (sm_90a), else the first. */
-    private static boolean[] kernelGenerations(Precision p) {
-        return p == Precision.F16 && CUDA.get(p).hasWgmma() ? new boolean[] {false, true} : new boolean[] {false};
+    /** The product kernels: WMMA, and on sm_90a wgmma 128 columns wide and 256 wide. */
+    private enum Generation {
+        WMMA(""), WGMMA(" (wgmma)"), WIDE(" (wgmma, 256 columns)");
+
+        final String label;
+
+        Generation(String label) {
+            this.label = label;
+        }
+
+        void select(CudaBackend cuda) {
+            cuda.allowWgmma(this != WMMA);
+            cuda.allowWide(this == WIDE);
+        }
+    }
+
+    /** The generations a product of {@code n} columns can run on, on this device. */
+    private static List<Generation> generations(Precision p, int n) {
+        if (p != Precision.F16 || !CUDA.get(p).hasWgmma()) return List.of(Generation.WMMA);
+        return n % 256 == 0 ? List.of(Generation.WMMA, Generation.WGMMA, Generation.WIDE) : List.of(Generation.WMMA, Generation.WGMMA);
     }
 
     @ParameterizedTest(name = "{0} conv2d x[{1},{2},{3},{4}] O={5} k={6} s={7} p={8}")
@@ -137,14 +157,15 @@ class CudaOpsTest {
         "F16, 1, 3, 7, 9, 5, 3, 1, 1", "F16, 2, 4, 16, 16, 32, 3, 1, 1", "F16, 1, 32, 17, 15, 64, 3, 2, 1",
         "F16, 2, 64, 8, 8, 32, 1, 1, 0", "F16, 1, 16, 33, 31, 130, 3, 1, 1", "F16, 1, 40, 12, 12, 24, 3, 1, 0",
         "F16, 2, 24, 20, 18, 136, 3, 1, 1", "F16, 1, 8, 16, 16, 8, 3, 2, 1", "F16, 2, 136, 12, 12, 64, 3, 1, 1",
+        "F16, 1, 40, 9, 7, 256, 3, 1, 1", "F16, 2, 64, 8, 8, 512, 1, 1, 0",
         "F32, 1, 3, 7, 9, 5, 3, 1, 1", "F32, 2, 4, 16, 16, 32, 3, 1, 1", "F32, 1, 32, 17, 15, 64, 3, 2, 1",
         "F32, 2, 64, 8, 8, 32, 1, 1, 0", "F32, 1, 12, 33, 31, 130, 3, 1, 1", "F32, 1, 6, 9, 9, 8, 3, 1, 1"})
     void conv2d(Precision p, int b, int c, int h, int w, int o, int k, int s, int pad) {
         Pair x = act(p, b, c, h, w), wt = weight(p, 1.0 / Math.sqrt(c * k * k), 0, o, c, k, k), bias = weight(p, 0.5, 0, o);
         Tensor expected = REF.conv2d(x.ref, wt.ref, bias.ref, s, pad);
-        for (boolean wgmma : kernelGenerations(p)) {
-            CUDA.get(p).allowWgmma(wgmma);
-            check(p, expected, CUDA.get(p).conv2d(x.cuda, wt.cuda, bias.cuda, s, pad), "conv2d" + (wgmma ? " (wgmma)" : ""));
+        for (Generation g : generations(p, o)) {
+            g.select(CUDA.get(p));
+            check(p, expected, CUDA.get(p).conv2d(x.cuda, wt.cuda, bias.cuda, s, pad), "conv2d" + g.label);
         }
     }
 

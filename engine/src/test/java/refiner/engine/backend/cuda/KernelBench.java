@@ -20,8 +20,8 @@ import refiner.loader.safetensors.TensorInfo;
  * 128 x 128, CFG batch 2, head dim 64) and sets each against the card's ceilings measured in the
  * same run: the highest fp16 tensor rate (mma.sync, {@code peak_mma_f16}, and on compute
  * capability 9.0 wgmma, {@code peak_wgmma_f16}) and the device-to-device copy bandwidth
- * ({@code copy_f32x4}). On a device with the sm_90a kernels each product is timed on both kernel
- * generations, WMMA and wgmma, side by side. Timing with CUDA events around each launch, after warm-up; the median of
+ * ({@code copy_f32x4}). On a device with the sm_90a kernels each product is timed on every kernel
+ * generation, WMMA, wgmma, and wgmma 256 columns wide where its columns allow, side by side. Timing with CUDA events around each launch, after warm-up; the median of
  * the repetitions is reported. Prints a table last. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.engine.backend.cuda.KernelBench [repetitions]}.
  */
@@ -32,7 +32,8 @@ public final class KernelBench {
     private final List<String> rows;
     private double peakFlops;
     private String peakName;
-    private boolean wgmma;
+    /** The product kernels of the rows being timed: 0 WMMA, 1 wgmma, 2 wgmma 256 columns wide. */
+    private int generation;
     private double peakBytes;
 
     private KernelBench(CudaBackend cuda, int reps, List<String> rows) {
@@ -143,7 +144,7 @@ public final class KernelBench {
             Tensor x = act(m, k), w = weight(1 / Math.sqrt(k), n, k), b = weight(0.1, n);
             double flops = 2.0 * m * n * k, bytes = 2.0 * ((double) m * k + (double) n * k + (double) m * n);
             String shape = m + "x" + k + " * " + n + "x" + k + "^T";
-            generations(() -> row("linear" + generation(), shape, flops, bytes, () -> cuda.linear(x, w, b)));
+            generations(n, () -> row("linear" + generation(), shape, flops, bytes, () -> cuda.linear(x, w, b)));
             x.close();
         }
         int[][] convs = {{2, 384, 128, 384}, {2, 768, 64, 768}, {2, 1536, 32, 1536}, {2, 4, 128, 384}};
@@ -153,7 +154,7 @@ public final class KernelBench {
             double flops = 2.0 * bsz * hw * hw * o * ch * 9;
             double bytes = 2.0 * ((double) bsz * ch * hw * hw + (double) o * ch * 9 + (double) bsz * o * hw * hw);
             String shape = bsz + "x" + ch + "x" + hw + "x" + hw + " -> " + o;
-            generations(() -> row("conv2d 3x3" + generation(), shape, flops, bytes, () -> cuda.conv2d(x, w, b, 1, 1)));
+            generations(o, () -> row("conv2d 3x3" + generation(), shape, flops, bytes, () -> cuda.conv2d(x, w, b, 1, 1)));
             x.close();
         }
         int[][] attns = {{2, 4096, 4096, 12}, {2, 4096, 77, 12}, {2, 1024, 1024, 24}, {2, 1024, 77, 24}};
@@ -201,18 +202,23 @@ public final class KernelBench {
         x.close();
     }
 
-    /** Runs {@code rows} on the WMMA kernels, then again on the sm_90a kernels where the device has them. */
-    private void generations(Runnable rows) {
-        for (boolean on : cuda.hasWgmma() ? new boolean[] {false, true} : new boolean[] {false}) {
-            wgmma = on;
-            cuda.allowWgmma(on);
+    /**
+     * Runs {@code rows} on the WMMA kernels, then again on the sm_90a kernels where the device has
+     * them: 128 columns wide, and 256 wide where the product's {@code n} columns allow.
+     */
+    private void generations(int n, Runnable rows) {
+        for (int g = 0; g < (!cuda.hasWgmma() ? 1 : n % 256 == 0 ? 3 : 2); g++) {
+            generation = g;
+            cuda.allowWgmma(g > 0);
+            cuda.allowWide(g == 2);
             rows.run();
         }
         cuda.allowWgmma(true);
+        cuda.allowWide(true);
     }
 
     private String generation() {
-        return !cuda.hasWgmma() ? "" : wgmma ? " (wgmma)" : " (wmma)";
+        return !cuda.hasWgmma() ? "" : new String[] {" (wmma)", " (wgmma)", " (wgmma 256)"}[generation];
     }
 
     /**
