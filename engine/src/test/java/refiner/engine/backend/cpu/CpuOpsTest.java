@@ -82,7 +82,8 @@ class CpuOpsTest {
     @CsvSource({
         "1, 1, 1, F16, true", "3, 17, 5, F16, false", "14, 33, 50, F32, true", "64, 100, 48, BF16, true",
         "130, 300, 97, F16, true", "97, 768, 40, F16, false", "5, 1000, 33, ACT, true", "200, 257, 129, F32, false",
-        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true", "300, 70, 45, F16, true", "530, 129, 70, ACT, false"})
+        "1, 640, 1280, F16, true", "37, 64, 3000, F16, true", "300, 70, 45, F16, true", "530, 129, 70, ACT, false",
+        "40, 300, 70, BF16, true"})
     void linear(int m, int k, int n, String dtype, boolean bias) {
         Pair x = act(1, m, k);
         Pair w = param(dtype, 1 / Math.sqrt(k), n, k);
@@ -120,7 +121,7 @@ class CpuOpsTest {
         "2, 300, 8, 8, 30, 3, 1, 1, BF16", "1, 8, 12, 12, 270, 3, 1, 1, F16", "2, 5, 9, 7, 300, 3, 2, 1, F16",
         "1, 70, 9, 37, 3, 3, 1, 1, F16", "2, 5, 17, 16, 1, 3, 1, 1, F32", "1, 8, 3, 50, 2, 3, 1, 1, BF16", "2, 6, 4, 32, 4, 3, 1, 1, F16", "1, 4, 1, 1, 3, 3, 1, 1, F16",
         "1, 6, 41, 41, 20, 3, 2, 0, F16", "2, 7, 20, 70, 13, 3, 2, 1, F16", "1, 40, 4, 4, 1100, 3, 1, 1, F32",
-        "2, 30, 5, 3, 1030, 3, 1, 1, F16"})
+        "2, 30, 5, 3, 1030, 3, 1, 1, F16", "1, 32, 3, 5, 1040, 3, 1, 1, BF16"})
     void conv2d(int b, int c, int h, int w, int o, int k, int stride, int pad, String dtype) {
         Pair x = act(1, b, c, h, w);
         Pair wt = param(dtype, 1 / Math.sqrt(c * k * k), o, c, k, k);
