@@ -241,7 +241,9 @@ final class Gemm {
      * The MC rows of A from {@code i0}, over the K slice from {@code k0}, against strips
      * {@code [s0, s1)} of a packed slice of B (strip s at float {@code base + s * kc * NR} of
      * {@code bp}, for columns {@code j0 + s * NR} on); a block's A strips serve every B strip
-     * while in L1.
+     * while in L1. Between B strips it reads ahead rows {@code [aheadRow, aheadRow + aheadRows)}
+     * of {@code ahead} over the K slice from {@code aheadK0}, where that weight is mapped and the
+     * slice exists (see the class comment).
      */
     private void block(Call p, int i0, int k0, MemorySegment bp, long base, int s0, int s1, int nc, int j0,
                        RowPacker ahead, int aheadRow, int aheadRows, int aheadK0) {
