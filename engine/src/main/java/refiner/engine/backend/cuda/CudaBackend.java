@@ -42,7 +42,7 @@ public final class CudaBackend implements Backend {
     private final Map<Object, Tensor> channelsLast = new IdentityHashMap<>();
     private boolean debug;
     private boolean wgmmaAllowed = true;
-    private boolean wideAllowed = true;
+    private Wide wide = Wide.AUTO;
     private boolean closed;
 
     private record WeightKey(long address, long bytes, String name) {
@@ -265,17 +265,27 @@ public final class CudaBackend implements Backend {
         wgmmaAllowed = on;
     }
 
-    /**
-     * Lets sm_90a products of a multiple of 256 columns run on the 256-column kernels (the
-     * default), or keeps them on the 128-column ones: for comparisons.
-     */
-    void allowWide(boolean on) {
-        wideAllowed = on;
+    /** Which sm_90a products of a multiple of 256 columns run on the 256-column kernels. */
+    enum Wide {
+        /** Those whose 128 x 256 tiles still give every SM one at least (the default). */
+        AUTO,
+        /** All of them: for tests and comparisons. */
+        ALL,
+        /** None: for comparisons. */
+        NONE
     }
 
-    /** Whether an sm_90a product of {@code n} columns runs on the 256-column kernels. */
-    private boolean wide(int n) {
-        return wideAllowed && n % 256 == 0;
+    void wide(Wide rule) {
+        wide = rule;
+    }
+
+    /**
+     * Whether an sm_90a product of {@code rows} x {@code n} runs on the 256-column kernels: those
+     * halve the blocks of a product, so a small one keeps the 128-column tiles and more SMs.
+     */
+    private boolean wide(long rows, int n) {
+        if (n % 256 != 0 || wide == Wide.NONE) return false;
+        return wide == Wide.ALL || ceilL(rows, 128) * (n / 256) >= multiprocessors;
     }
 
     /** Whether this device runs the sm_90a product kernels. */
@@ -295,7 +305,7 @@ public final class CudaBackend implements Backend {
         shape[shape.length - 1] = n;
         Tensor y = allocate(shape);
         Kernels.Args args = new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k);
-        if (wgmma(k) && wide(n)) {
+        if (wgmma(k) && wide(m, n)) {
             kernels.launch("gemm_wgmma", "linear_wgmma_n256", n / 256, (int) ceilL(m, 128), 1, 256, 1, WGMMA_WIDE_SHARED_BYTES, args);
         } else if (wgmma(k) && n % 8 == 0) {
             kernels.launch("gemm_wgmma", "linear_wgmma", ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, WGMMA_SHARED_BYTES, args);
@@ -318,7 +328,7 @@ public final class CudaBackend implements Backend {
         Tensor y = allocate(b, o, oh, ow);
         // Channels-last kernels (an image transposed for the call, a [O, k, k, C] copy of the weight)
         // where the channels fill whole 16-byte chunks: wgmma on Hopper, else WMMA (fp16) or SIMT (fp32).
-        boolean wgmma = wgmma(c), wide = wgmma && wide(o);
+        boolean wgmma = wgmma(c), wide = wgmma && wide((long) b * oh * ow, o);
         String channelsLast = wide ? "conv2d_wgmma_n256" : wgmma ? "conv2d_wgmma"
                 : c % (16 / precision.bytes()) == 0 ? "conv2d_nhwc_" + precision.suffix() : null;
         if (channelsLast != null) {

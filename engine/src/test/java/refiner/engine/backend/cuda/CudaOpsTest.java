@@ -55,7 +55,7 @@ class CudaOpsTest {
         Assumptions.assumeTrue(p.available(), "no usable CUDA device: " + p.reason());
         CUDA.values().forEach(b -> {
             b.allowWgmma(true);
-            b.allowWide(true);
+            b.wide(CudaBackend.Wide.AUTO);
         });
     }
 
@@ -142,7 +142,7 @@ class CudaOpsTest {
 
         void select(CudaBackend cuda) {
             cuda.allowWgmma(this != WMMA);
-            cuda.allowWide(this == WIDE);
+            cuda.wide(this == WIDE ? CudaBackend.Wide.ALL : CudaBackend.Wide.NONE);
         }
     }
 

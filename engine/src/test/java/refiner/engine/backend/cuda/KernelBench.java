@@ -210,11 +210,11 @@ public final class KernelBench {
         for (int g = 0; g < (!cuda.hasWgmma() ? 1 : n % 256 == 0 ? 3 : 2); g++) {
             generation = g;
             cuda.allowWgmma(g > 0);
-            cuda.allowWide(g == 2);
+            cuda.wide(g == 2 ? CudaBackend.Wide.ALL : CudaBackend.Wide.NONE);
             rows.run();
         }
         cuda.allowWgmma(true);
-        cuda.allowWide(true);
+        cuda.wide(CudaBackend.Wide.AUTO);
     }
 
     private String generation() {
