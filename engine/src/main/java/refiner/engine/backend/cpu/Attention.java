@@ -135,10 +135,11 @@ final class Attention {
         if (8 * size / batch <= HEADS_TOGETHER) {
             pool.run(batch * groups, t -> {
                 int n = t / groups, g = t % groups, count = Math.min(perTask, tiles - g * perTask);
+                Scratch s = scratch(d);
                 for (int i = 0; i < count; i++) {
                     for (int h = 0; h < heads; h++) {
                         long bh = (long) n * heads + h;
-                        tiles(scratch(d), q, vh, bh * lk * dp, out, kt, bh * d * lkp, n, h, (g * perTask + i) * ROWS, 1, lq, lk, e, d, scale, causal);
+                        tiles(s, q, vh, bh * lk * dp, out, kt, bh * d * lkp, n, h, (g * perTask + i) * ROWS, 1, lq, lk, e, d, scale, causal);
                     }
                 }
             });

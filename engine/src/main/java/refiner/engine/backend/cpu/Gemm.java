@@ -87,7 +87,7 @@ final class Gemm {
     }
 
     private final WorkerPool pool;
-    /** Keeps the reads ahead alive: {@link RowPacker#touch}'s sum is compared with it. */
+    /** Keeps the reads ahead alive: it changes when the sum of a block's {@link RowPacker#touch} reads is 1. */
     private int sink;
     private MemorySegment panel = floats(0);
     /** All of A, packed once for the column tasks of a product of few rows. */
@@ -225,11 +225,11 @@ final class Gemm {
     private void columns(Call p, Packer b, int j0, int nc) {
         MemorySegment slice = slices.get();
         int strips = (nc + NR - 1) / NR;
+        RowPacker ahead = b instanceof RowPacker r ? r : null;
+        int blocks = (p.m + MC - 1) / MC;
         for (int k0 = 0; k0 < p.k; k0 += KC) {
             int kc = Math.min(KC, p.k - k0);
             for (int s = 0; s < strips; s++) b.pack(slice, s * kc * NR, j0 + s * NR, Math.min(NR, nc - s * NR), NR, k0, kc);
-            RowPacker ahead = b instanceof RowPacker r ? r : null;
-            int blocks = (p.m + MC - 1) / MC;
             for (int ib = 0; ib < blocks; ib++) {
                 int r0 = ib * nc / blocks, r1 = (ib + 1) * nc / blocks;
                 block(p, ib * MC, k0, slice, 0, 0, strips, nc, j0, ahead, j0 + r0, r1 - r0, k0 + KC);

@@ -275,6 +275,7 @@ public final class CudaBackend implements Backend {
         NONE
     }
 
+    /** Sets which products run on the 256-column kernels ({@link Wide#AUTO} unless changed). */
     void wide(Wide rule) {
         wide = rule;
     }

@@ -34,6 +34,7 @@ public final class KernelBench {
     private String peakName;
     /** The product kernels of the rows being timed: 0 WMMA, 1 wgmma, 2 wgmma 256 columns wide. */
     private int generation;
+    private static final String[] GENERATIONS = {" (wmma)", " (wgmma)", " (wgmma 256)"};
     private double peakBytes;
 
     private KernelBench(CudaBackend cuda, int reps, List<String> rows) {
@@ -218,7 +219,7 @@ public final class KernelBench {
     }
 
     private String generation() {
-        return !cuda.hasWgmma() ? "" : new String[] {" (wmma)", " (wgmma)", " (wgmma 256)"}[generation];
+        return !cuda.hasWgmma() ? "" : GENERATIONS[generation];
     }
 
     /**
