@@ -7,9 +7,13 @@
 // ldmatrix exchange the lanes' registers through the warp and rebuild the PTX fragment layouts.
 // wgmma (sm_90a) products are queued per thread and computed at wgmma.wait_group from shared memory
 // as it is then, each thread its own accumulators, reading operands through the 128-byte swizzle of
-// their descriptors. It cannot show races that depend on real timing, nor speed.
+// their descriptors. mbarriers count arrivals and flip their phase under one lock; a thread's
+// cp.async copies tracked by an mbarrier land just before its arrival. It cannot show races that depend on real timing, nor speed.
 #pragma once
 #include <barrier>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -179,6 +183,35 @@ inline void cp_async_wait() {
         }
         t_groups.erase(t_groups.begin());
     }
+}
+
+// ---- mbarrier (sm_90): one table of barriers, keyed by address, under one lock ------------------
+struct EmuBar { int count, pending; uint32_t phase; };
+inline std::mutex g_bar_lock;
+inline std::condition_variable g_bar_cv;
+inline std::unordered_map<const void*, EmuBar> g_bars;
+inline void emu_mbar_init(uint64_t* bar, int count) {
+    std::lock_guard<std::mutex> l(g_bar_lock);
+    g_bars[bar] = {count, count, 0};
+}
+inline void emu_mbar_arrive(uint64_t* bar) {
+    std::lock_guard<std::mutex> l(g_bar_lock);
+    EmuBar& b = g_bars.at(bar);
+    if (--b.pending == 0) {
+        b.phase++;
+        b.pending = b.count;
+        g_bar_cv.notify_all();
+    }
+}
+inline void emu_mbar_wait(uint64_t* bar, uint32_t parity) {
+    std::unique_lock<std::mutex> l(g_bar_lock);
+    g_bar_cv.wait(l, [&] { return (g_bars.at(bar).phase & 1) != parity; });
+}
+// The arrival follows this thread's copies, which land first (at the latest moment the device allows).
+inline void emu_cp_async_mbar_arrive(uint64_t* bar) {
+    cp_async_commit();
+    cp_async_wait<0>();
+    emu_mbar_arrive(bar);
 }
 
 // ---- dynamic shared memory and wgmma (sm_90a) -------------------------------------------------

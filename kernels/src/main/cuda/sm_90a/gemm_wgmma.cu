@@ -17,148 +17,160 @@
 //       copy of each weight): every A chunk is 8 channels of one pixel, copied by cp.async with
 //       zero fill at the borders, as LINEAR does; the per-element gather is gone. Needs C % 8 == 0;
 //       outputs of OH*OW % 8 != 0 are written element by element.
-//   v3  A 256-column block tile for products of a multiple of 256 columns (`_n256`: wgmma
-//       m64n256k16, 128 accumulators a thread): each byte of A and B staged in shared memory feeds
-//       a third more products than with 128 columns, where the 128-column tile needs about 6 TB/s
-//       from L2 at 400 TFLOP/s. Its stages take 48 KB, so one block runs per SM, with four stages;
-//       to keep the tensor cores busy without a second block, one group of products stays in
-//       flight: the products of tile k are issued, then the thread waits for those of tile k - 1,
-//       a barrier says every warpgroup has, and only then are the loads of tile k + 3 issued into
-//       the stage of tile k - 1. The 128-column kernels are unchanged. Checked by the host
-//       emulation; not yet run on a GPU.
+//   v3  A 256-column block tile (m64n256k16), four stages, one block per SM, one group of
+//       products kept in flight. Measured on the H200: slower than v2 on 8 of 9 UNet shapes
+//       (8192x768x6144: 350 against 396 TFLOP/s); the barrier and the copies' issue, in the same
+//       warps as the products, stay exposed with one block an SM. Replaced by v4.
+//   v4  Warp-specialised and persistent (`_ws128`, `_ws256`): 384 threads, one block per SM
+//       looping over the output tiles (128x128 or 128x256, columns fastest). Warpgroup 0 only
+//       copies (cp.async as in v2, each thread's copies of a stage signalling that stage's "full"
+//       mbarrier as they land) and gives registers up (setmaxnreg) to warpgroups 1 and 2, which
+//       only multiply, 64 rows each: wait for "full", issue the stage's products, wait for the
+//       previous stage's products and arrive on its "empty" mbarrier, for the loaders to refill.
+//       No block-wide barrier in the main loop; the loaders run ahead into the next tile while the
+//       products' warpgroups write the last one straight from registers (bias in fp32).
+//       Six 32 KB stages for 128 columns, four 48 KB stages for 256.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
 namespace wg {
-constexpr int BM = 128, BK = 64, THREADS = 256;
+constexpr int BM = 128, BK = 64;
 constexpr int A_BYTES = BM * 128;  // 128 rows of 64 halfs
-// The block tile BM x BN: its stages, whether a group of products stays in flight (see v3), and
-// the bytes of one stage (A, then B's BN rows of 64 halfs).
+// The stages of a block tile BM x BN: A, then B's BN rows of 64 halfs.
 template <int BN>
 struct Tile {
-    static constexpr int STAGES = BN == 128 ? 3 : 4;
-    static constexpr bool IN_FLIGHT = BN == 256;
     static constexpr int STAGE_BYTES = A_BYTES + BN * 128;
 };
+constexpr int THREADS = 256, STAGES = 3;     // v2
+constexpr int WS_THREADS = 384;               // v4: a warpgroup of loaders, two of products
+template <int BN>
+constexpr int WS_STAGES = BN == 128 ? 6 : 4;  // 192 KB either way
 }  // namespace wg
 
-// Dynamic shared memory: STAGES * STAGE_BYTES + 1024 bytes (the slack aligns the tiles to 1024
-// bytes), set by the launch: 99328 for 128 columns, 197632 for 256. The peak kernel uses one
-// 128-column stage of it.
+// Dynamic shared memory: stages * STAGE_BYTES + 1024 bytes (the slack aligns the tiles to 1024
+// bytes), set by the launch: 99328 for v2, 197632 for v4. The peak kernel uses one stage of it.
 #ifndef REFINER_HOST_EMULATION
 extern __shared__ unsigned char smem_dyn[];
 #endif
 
-template <int MODE, int BN>
-__device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
-                                        half* __restrict__ out, int M, int N, int K, ConvGeom g) {
-    using namespace wg;
-    constexpr int STAGES = Tile<BN>::STAGES, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
-    const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_dyn);
-    const uint32_t base = (raw + 1023) & ~1023u;
-    unsigned char* smem = smem_dyn + (base - raw);
+// Copies stages of the A and B tiles into shared memory, NT threads together: thread `tid`
+// copies 16-byte chunk (tid & 7) of rows (tid >> 3) + (NT / 8) i of each operand tile, into the
+// swizzled layout; chunks outside the matrices (or, for CONV, outside the image) are zero-filled.
+template <int MODE, int NT>
+struct Loader {
+    static constexpr int STEP = NT / 8, AROWS = wg::BM / STEP;
+    const half* A;
+    const half* Bw;
+    int M, N, K;
+    ConvGeom g;
+    int tid, m0, n0;
+    // CONV: for each of this thread's A rows, the first pixel of its image and the top-left corner
+    // of its window (a row past M gets a corner that no tap reaches).
+    int pix[AROWS], ih0[AROWS], iw0[AROWS];
 
-    const int tid = threadIdx.x, wgi = tid >> 7;  // warpgroup wgi computes rows 64 wgi .. 64 wgi + 63
-    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
-    const int ohw = g.OH * g.OW;
-    const int ktiles = (K + BK - 1) / BK;
-
-    // CONV: this thread copies chunk column (tid & 7) of rows (tid >> 3) + 32 i of each A tile, from
-    // the pixel's 8 channels at (ky, kx) of its window; rows outside the image stay zero.
-    int ih0[4], iw0[4];
-    const half* xrow[4];
-    if (MODE == CONV) {
+    __device__ __forceinline__ void tile(int tile_m0, int tile_n0) {
+        m0 = tile_m0;
+        n0 = tile_n0;
+        if (MODE != CONV) return;
+        const int ohw = g.OH * g.OW;
 #pragma unroll
-        for (int i = 0; i < 4; i++) {
-            const int p = m0 + (tid >> 3) + 32 * i;
+        for (int i = 0; i < AROWS; i++) {
+            const int p = m0 + (tid >> 3) + STEP * i;
             const int b = p / ohw, q = p - b * ohw, oh = q / g.OW, ow = q - oh * g.OW;
-            xrow[i] = A + (size_t)b * g.H * g.W * g.C;
-            ih0[i] = p < M ? oh * g.stride - g.pad : -(1 << 20);  // a row past M reads nothing
+            pix[i] = b * g.H * g.W;
+            ih0[i] = p < M ? oh * g.stride - g.pad : -(1 << 20);
             iw0[i] = ow * g.stride - g.pad;
         }
     }
 
-    // Fills stage kt % STAGES with k-tile kt.
-    auto load = [&](int kt) {
-        const int k0 = kt * BK;
-        unsigned char* as = smem + (kt % STAGES) * STAGE_BYTES;
-        unsigned char* bs = as + A_BYTES;
+    // Issues the copies of k-tile kt into the stage at `as` (A, then B).
+    template <int BN>
+    __device__ __forceinline__ void stage(unsigned char* as, int kt) const {
+        unsigned char* bs = as + wg::A_BYTES;
+        const int c = tid & 7, r0 = tid >> 3, k = kt * wg::BK + c * 8;
 #pragma unroll
-        for (int i = 0; i < BN / 32; i++) {
-            const int e = tid + i * THREADS, r = e >> 3, c = e & 7;
-            const bool ok = n0 + r < N && k0 + c * 8 < K;
-            cp_async16(bs + swz128(r, c), ok ? Bw + (size_t)(n0 + r) * K + k0 + c * 8 : Bw, ok);
+        for (int i = 0; i < BN / STEP; i++) {
+            const int r = r0 + STEP * i;
+            const bool ok = n0 + r < N && k < K;
+            cp_async16(bs + swz128(r, c), ok ? Bw + (size_t)(n0 + r) * K + k : Bw, ok);
         }
         if (MODE == LINEAR) {
 #pragma unroll
-            for (int i = 0; i < 4; i++) {
-                const int e = tid + i * THREADS, r = e >> 3, c = e & 7;
-                const bool ok = m0 + r < M && k0 + c * 8 < K;
-                cp_async16(as + swz128(r, c), ok ? A + (size_t)(m0 + r) * K + k0 + c * 8 : A, ok);
+            for (int i = 0; i < AROWS; i++) {
+                const int r = r0 + STEP * i;
+                const bool ok = m0 + r < M && k < K;
+                cp_async16(as + swz128(r, c), ok ? A + (size_t)(m0 + r) * K + k : A, ok);
             }
-        } else {
-            const int c = tid & 7, k = k0 + c * 8;  // k = (ky * ks + kx) * C + ci, C % 8 == 0
+        } else {  // k = (ky * ks + kx) * C + ci, C % 8 == 0
             const int kyx = k / g.C, ci = k - kyx * g.C, ky = kyx / g.ks, kx = kyx - ky * g.ks;
 #pragma unroll
-            for (int i = 0; i < 4; i++) {
-                const int r = (tid >> 3) + 32 * i, ih = ih0[i] + ky, iw = iw0[i] + kx;
+            for (int i = 0; i < AROWS; i++) {
+                const int ih = ih0[i] + ky, iw = iw0[i] + kx;
                 const bool ok = k < K && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W;
-                cp_async16(as + swz128(r, c), ok ? xrow[i] + ((size_t)ih * g.W + iw) * g.C + ci : A, ok);
+                cp_async16(as + swz128(r0 + STEP * i, c), ok ? A + ((size_t)pix[i] + (size_t)ih * g.W + iw) * g.C + ci : A, ok);
             }
         }
-    };
+    }
+};
 
-    constexpr int ACC = BN / 2;  // accumulators a thread: 64 x BN over a warpgroup's 128 threads
-    float d[ACC];
+// The shared-memory window's tiles, 1024-byte aligned.
+__device__ __forceinline__ unsigned char* aligned_smem(uint32_t& base) {
+    const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_dyn);
+    base = (raw + 1023) & ~1023u;
+    return smem_dyn + (base - raw);
+}
+
+// v2: every thread copies and multiplies; one 128x128 tile per block.
+template <int MODE>
+__device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
+                                        half* __restrict__ out, int M, int N, int K, ConvGeom g) {
+    using namespace wg;
+    constexpr int STAGE_BYTES = Tile<128>::STAGE_BYTES;
+    uint32_t base;
+    unsigned char* smem = aligned_smem(base);
+
+    const int tid = threadIdx.x, wgi = tid >> 7;  // warpgroup wgi computes rows 64 wgi .. 64 wgi + 63
+    const int ktiles = (K + BK - 1) / BK;
+    Loader<MODE, THREADS> ld_{A, Bw, M, N, K, g, tid};
+    ld_.tile(blockIdx.y * BM, blockIdx.x * 128);
+
+    float d[64];
 #pragma unroll
-    for (int i = 0; i < ACC; i++) d[i] = 0.0f;
+    for (int i = 0; i < 64; i++) d[i] = 0.0f;
 
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < ktiles) load(s);
+        if (s < ktiles) ld_.template stage<128>(smem + s * STAGE_BYTES, s);
         cp_async_commit();
     }
     for (int kt = 0; kt < ktiles; kt++) {
         cp_async_wait<STAGES - 2>();  // this thread's copies of tile kt have landed
         fence_async_shared();
-        __syncthreads();  // everyone's have; (128 columns) every warpgroup is done with tile kt - 1
+        __syncthreads();  // everyone's have, and every warpgroup is done with tile kt - 1
         const uint32_t as = base + (kt % STAGES) * STAGE_BYTES;
         const uint64_t da = wgmma_desc(as + wgi * 64 * 128), db = wgmma_desc(as + A_BYTES);
         wgmma_fence();
 #pragma unroll
-        for (int k = 0; k < BK / 16; k++) {
-            if constexpr (BN == 128) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
-            else wgmma_m64n256k16(d, da + 2 * k, db + 2 * k);
-        }
+        for (int k = 0; k < BK / 16; k++) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
         wgmma_commit();
-        if constexpr (Tile<BN>::IN_FLIGHT) {
-            wgmma_wait<1>();  // this warpgroup's products of tile kt - 1 are done; those of tile kt run on
-            __syncthreads();  // every warpgroup's are: the stage of tile kt - 1 is free
-        }
-        if (kt + STAGES - 1 < ktiles) load(kt + STAGES - 1);  // into the stage of tile kt - 1
+        if (kt + STAGES - 1 < ktiles) ld_.template stage<128>(smem + ((kt + STAGES - 1) % STAGES) * STAGE_BYTES, kt + STAGES - 1);
         cp_async_commit();
-        if constexpr (!Tile<BN>::IN_FLIGHT) {
-            wgmma_wait<0>();
-#pragma unroll
-            for (int i = 0; i < ACC; i++) wgmma_hold(d[i]);
-        }
-    }
-    if constexpr (Tile<BN>::IN_FLIGHT) {
         wgmma_wait<0>();
 #pragma unroll
-        for (int i = 0; i < ACC; i++) wgmma_hold(d[i]);
+        for (int i = 0; i < 64; i++) wgmma_hold(d[i]);
     }
     cp_async_wait<0>();
     __syncthreads();
 
-    // Epilogue: LINEAR stages the tile as [row][column], CONV as [channel][pixel]; rows of whole
-    // lines plus 8 halfs, so the fragment stores do not conflict.
-    constexpr int LDE = (MODE == LINEAR ? BN : BM) + 8, LINES = MODE == LINEAR ? BM : BN, CHUNKS = (LDE - 8) / 8;
+    // Epilogue: LINEAR stages the tile as [row][column], CONV as [channel][pixel]; lines of 128
+    // halfs plus 8, so the fragment stores do not conflict.
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * 128, ohw = g.OH * g.OW;
+    constexpr int LDE = 136, CHUNKS = 16;
     half* e = reinterpret_cast<half*>(smem);
     const int lane = tid & 31, warp = (tid >> 5) & 3;
     const int rb = wgi * 64 + warp * 16 + (lane >> 2);
 #pragma unroll
-    for (int j = 0; j < BN / 8; j++) {
+    for (int j = 0; j < 16; j++) {
         const int n = 8 * j + 2 * (lane & 3);
         const float b0 = bias != nullptr && n0 + n < N ? ld(bias + n0 + n) : 0.0f;
         const float b1 = bias != nullptr && n0 + n + 1 < N ? ld(bias + n0 + n + 1) : 0.0f;
@@ -176,7 +188,7 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
     }
     __syncthreads();
 #pragma unroll
-    for (int i = 0; i < LINES * CHUNKS / THREADS; i++) {  // lines of chunks of 8 halfs
+    for (int i = 0; i < 128 * CHUNKS / THREADS; i++) {  // lines of chunks of 8 halfs
         const int q = tid + i * THREADS, line = q / CHUNKS, c = q % CHUNKS;
         const uint4 v = *reinterpret_cast<const uint4*>(e + line * LDE + c * 8);
         if (MODE == LINEAR) {
@@ -202,40 +214,138 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
     }
 }
 
+// v4: warp-specialised and persistent; gridDim.x blocks share the tiles.
+template <int MODE, int BN>
+__device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
+                                        half* __restrict__ out, int M, int N, int K, ConvGeom g) {
+    using namespace wg;
+    constexpr int STAGES = WS_STAGES<BN>, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
+    __shared__ uint64_t full[STAGES], empty[STAGES];
+    uint32_t base;
+    unsigned char* smem = aligned_smem(base);
+
+    const int tid = threadIdx.x, wgi = tid >> 7;
+    const int ntn = (N + BN - 1) / BN, tiles = ntn * ((M + BM - 1) / BM), ktiles = (K + BK - 1) / BK;
+    if (tid == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            mbar_init(&full[s], 128);   // one arrival per loader, as its copies land
+            mbar_init(&empty[s], 256);  // one per thread of the products' warpgroups
+        }
+    }
+    __syncthreads();
+
+    if (wgi == 0) {  // loaders
+        setmaxnreg_dec<136>();
+        Loader<MODE, 128> ld_{A, Bw, M, N, K, g, tid};
+        int it = 0;  // stage use count over this block's tiles: stage it % STAGES, round it / STAGES
+        for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
+            ld_.tile((t / ntn) * BM, (t % ntn) * BN);
+            for (int kt = 0; kt < ktiles; kt++, it++) {
+                const int s = it % STAGES;
+                mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);  // the products of its last round are done
+                ld_.template stage<BN>(smem + s * STAGE_BYTES, kt);
+                cp_async_mbar_arrive(&full[s]);
+            }
+        }
+        cp_async_wait_all();
+        return;
+    }
+
+    setmaxnreg_inc<184>();
+    const int cw = wgi - 1, lane = tid & 31, warp = (tid >> 5) & 3;  // warpgroup cw: rows 64 cw .. 64 cw + 63
+    const int ohw = g.OH * g.OW;
+    constexpr int ACC = BN / 2;  // 64 x BN over a warpgroup's 128 threads
+    float d[ACC];
+    int it = 0;
+    for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
+        const int m0 = (t / ntn) * BM, n0 = (t % ntn) * BN;
+#pragma unroll
+        for (int i = 0; i < ACC; i++) d[i] = 0.0f;
+        for (int kt = 0; kt < ktiles; kt++, it++) {
+            const int s = it % STAGES;
+            mbar_wait(&full[s], (it / STAGES) & 1);
+            fence_async_shared();
+            const uint32_t as = base + s * STAGE_BYTES;
+            const uint64_t da = wgmma_desc(as + cw * 64 * 128), db = wgmma_desc(as + A_BYTES);
+            wgmma_fence();
+#pragma unroll
+            for (int k = 0; k < BK / 16; k++) {
+                if constexpr (BN == 128) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
+                else wgmma_m64n256k16(d, da + 2 * k, db + 2 * k);
+            }
+            wgmma_commit();
+            wgmma_wait<1>();  // the products of the previous stage are done: hand it back
+            if (kt > 0) mbar_arrive(&empty[(it - 1) % STAGES]);
+        }
+        wgmma_wait<0>();
+#pragma unroll
+        for (int i = 0; i < ACC; i++) wgmma_hold(d[i]);
+        mbar_arrive(&empty[(it - 1) % STAGES]);
+
+        // Epilogue from registers: d[4j + 2i + e] is row rb + 8i, column 8j + 2(lane % 4) + e.
+        const int rb = m0 + cw * 64 + warp * 16 + (lane >> 2);
+        size_t at[2];  // CONV: where row rb + 8i's pixel of channel 0 goes in NCHW
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            const int m = rb + 8 * i, b = m / ohw;
+            at[i] = (size_t)b * N * ohw + (m - b * ohw);
+        }
+#pragma unroll
+        for (int j = 0; j < BN / 8; j++) {
+            const int n = n0 + 8 * j + 2 * (lane & 3);
+            if (n >= N) continue;
+            const float b0 = bias != nullptr ? ld(bias + n) : 0.0f;
+            const float b1 = bias != nullptr && n + 1 < N ? ld(bias + n + 1) : 0.0f;
+#pragma unroll
+            for (int i = 0; i < 2; i++) {
+                const int m = rb + 8 * i;
+                if (m >= M) continue;
+                const float v0 = d[4 * j + 2 * i] + b0, v1 = d[4 * j + 2 * i + 1] + b1;
+                if (MODE == LINEAR) {
+                    *reinterpret_cast<half2*>(out + (size_t)m * N + n) = __floats2half2_rn(v0, v1);
+                } else {
+                    out[at[i] + (size_t)n * ohw] = __float2half_rn(v0);
+                    if (n + 1 < N) out[at[i] + (size_t)(n + 1) * ohw] = __float2half_rn(v1);
+                }
+            }
+        }
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
 linear_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
              int M, int N, int K) {
-    wg_gemm<LINEAR, 128>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
-}
-
-// N % 256 == 0.
-extern "C" __global__ void __launch_bounds__(wg::THREADS, 1)
-linear_wgmma_n256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
-                  int M, int N, int K) {
-    wg_gemm<LINEAR, 256>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+    wg_gemm<LINEAR>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
 }
 
 // x is channels-last [B, H, W, C] and w [O, ks, ks, C] (C % 8 == 0); y is NCHW [B, O, OH, OW].
 extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
 conv2d_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
              int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
-    wg_gemm<CONV, 128>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+    wg_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
-// As conv2d_wgmma, O % 256 == 0.
-extern "C" __global__ void __launch_bounds__(wg::THREADS, 1)
-conv2d_wgmma_n256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
-                  int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
-    wg_gemm<CONV, 256>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
-}
+// v4 kernels: 384 threads, at most one block per SM, any grid size.
+#define REFINER_WS_KERNELS(BN)                                                                                                     \
+    extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)                                                               \
+    linear_wgmma_ws##BN(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y, \
+                        int M, int N, int K) {                                                                                     \
+        ws_gemm<LINEAR, BN>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});                                             \
+    }                                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)                                                               \
+    conv2d_wgmma_ws##BN(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y, \
+                        int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {                          \
+        ws_gemm<CONV, BN>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});                  \
+    }
+REFINER_WS_KERNELS(128)
+REFINER_WS_KERNELS(256)
 
 // The ceiling of this instruction: each warpgroup chains wgmma m64n128k16 on one shared-memory
 // tile of seeded values, 16 products per commit; one iteration = 16 * 2 * 64 * 128 * 16 flops.
 extern "C" __global__ void __launch_bounds__(wg::THREADS)
 peak_wgmma_f16(float* __restrict__ out, int iters) {
-    const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_dyn);
-    const uint32_t base = (raw + 1023) & ~1023u;
-    half* h = reinterpret_cast<half*>(smem_dyn + (base - raw));
+    uint32_t base;
+    half* h = reinterpret_cast<half*>(aligned_smem(base));
     for (int i = threadIdx.x; i < wg::Tile<128>::STAGE_BYTES / 2; i += blockDim.x)
         h[i] = __float2half((float)((i * 2654435761u) >> 24) / 65536.0f - 1.0f / 512);
     fence_async_shared();

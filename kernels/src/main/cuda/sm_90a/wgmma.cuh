@@ -1,6 +1,7 @@
 // wgmma.cuh: Hopper warpgroup matrix instructions (sm_90a) for the tensor-core products:
-// shared-memory descriptors for operands in the 128-byte swizzled layout, and the m64n128k16
-// product with fp16 operands and fp32 accumulators.
+// shared-memory descriptors for operands in the 128-byte swizzled layout, the m64n128k16 and
+// m64n256k16 products with fp16 operands and fp32 accumulators, mbarriers, and the register
+// hand-over between warpgroups of warp-specialised kernels.
 //
 // Layout of an operand tile in shared memory: rows of 64 halfs (128 bytes, K contiguous), the
 // 16-byte chunk c of row r stored at chunk (c ^ (r % 8)) of that row, tiles aligned to 1024 bytes.
@@ -31,6 +32,15 @@ inline void fence_async_shared() {}
 inline void wgmma_hold(float&) {}
 inline void wgmma_m64n128k16(float* d, uint64_t a, uint64_t b) { emu_wgmma(d, a, b, 128); }
 inline void wgmma_m64n256k16(float* d, uint64_t a, uint64_t b) { emu_wgmma(d, a, b, 256); }
+inline void mbar_init(uint64_t* bar, int count) { emu_mbar_init(bar, count); }
+inline void mbar_arrive(uint64_t* bar) { emu_mbar_arrive(bar); }
+inline void mbar_wait(uint64_t* bar, uint32_t parity) { emu_mbar_wait(bar, parity); }
+inline void cp_async_mbar_arrive(uint64_t* bar) { emu_cp_async_mbar_arrive(bar); }
+inline void cp_async_wait_all() { cp_async_wait<0>(); }
+template <int R>
+inline void setmaxnreg_inc() {}
+template <int R>
+inline void setmaxnreg_dec() {}
 #else
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
@@ -43,6 +53,39 @@ __device__ __forceinline__ void fence_async_shared() { asm volatile("fence.proxy
 
 // Keeps the compiler from moving accesses of an accumulator across wgmma fences and waits.
 __device__ __forceinline__ void wgmma_hold(float& r) { asm volatile("" : "+f"(r)::"memory"); }
+
+// ---- mbarrier: a shared-memory barrier of `count` arrivals a phase; waiting on parity p returns
+// once the phase of that parity has completed (the one before the first counts as completed, so
+// waiting on parity 1 passes at once until the first phase ends).
+__device__ __forceinline__ uint32_t smem_addr(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void mbar_init(uint64_t* bar, int count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_addr(bar)) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+    uint32_t done;
+    do {
+        asm volatile(
+            "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+            : "=r"(done)
+            : "r"(smem_addr(bar)), "r"(parity)
+            : "memory");
+    } while (!done);
+}
+// One arrival on `bar` once every cp.async this thread has issued so far has landed (the barrier's
+// count must include it).
+__device__ __forceinline__ void cp_async_mbar_arrive(uint64_t* bar) {
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(smem_addr(bar)) : "memory");
+}
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
+
+// Moves registers between warpgroups: a warpgroup gives up registers (dec) that others take (inc).
+template <int R>
+__device__ __forceinline__ void setmaxnreg_inc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(R)); }
+template <int R>
+__device__ __forceinline__ void setmaxnreg_dec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(R)); }
 
 // The operands of eight accumulators from d[i]: the products below list them in eights.
 #define WGMMA_D8(i) \

@@ -42,7 +42,7 @@ public final class CudaBackend implements Backend {
     private final Map<Object, Tensor> channelsLast = new IdentityHashMap<>();
     private boolean debug;
     private boolean wgmmaAllowed = true;
-    private Wide wide = Wide.AUTO;
+    private Tiling tiling = Tiling.AUTO;
     private boolean closed;
 
     private record WeightKey(long address, long bytes, String name) {
@@ -232,8 +232,8 @@ public final class CudaBackend implements Backend {
 
     /** Dynamic shared memory of the sm_90a product kernels (gemm_wgmma.cu): 3 stages of 32 KB and 1 KB of alignment slack. */
     static final int WGMMA_SHARED_BYTES = 3 * 32768 + 1024;
-    /** The same for their 256-column versions ({@code _n256}): 4 stages of 48 KB. */
-    static final int WGMMA_WIDE_SHARED_BYTES = 4 * 49152 + 1024;
+    /** The same for their warp-specialised versions: 6 stages of 32 KB (128 columns) or 4 of 48 KB (256). */
+    static final int WGMMA_WS_SHARED_BYTES = 6 * 32768 + 1024;
 
     /**
      * Whether a product runs on the sm_90a kernels: fp16 on a compute capability 9.0 device, rows
@@ -265,28 +265,51 @@ public final class CudaBackend implements Backend {
         wgmmaAllowed = on;
     }
 
-    /** Which sm_90a products of a multiple of 256 columns run on the 256-column kernels. */
-    enum Wide {
-        /** Those whose 128 x 256 tiles still give every SM one at least (the default). */
-        AUTO,
-        /** All of them: for tests and comparisons. */
-        ALL,
-        /** None: for comparisons. */
-        NONE
+    /** The sm_90a product kernels (gemm_wgmma.cu). */
+    enum Tiling {
+        /** The rule of {@link #tiling(long, int)} (the default). */
+        AUTO("", 128, 256),
+        /** v2: every thread copies and multiplies, one 128 x 128 tile a block, two blocks an SM. */
+        SHARED_128("", 128, 256),
+        /** v4: warp-specialised and persistent, 128 x 128 tiles. */
+        SPECIALISED_128("_ws128", 128, 384),
+        /** v4 with 128 x 256 tiles. */
+        SPECIALISED_256("_ws256", 256, 384);
+
+        final String suffix;
+        final int columns, threads;
+
+        Tiling(String suffix, int columns, int threads) {
+            this.suffix = suffix;
+            this.columns = columns;
+            this.threads = threads;
+        }
     }
 
-    /** Sets which products run on the 256-column kernels ({@link Wide#AUTO} unless changed). */
-    void wide(Wide rule) {
-        wide = rule;
+    /** Sets which sm_90a kernels the products run on ({@link Tiling#AUTO} unless changed): for tests and comparisons. */
+    void tiling(Tiling rule) {
+        tiling = rule;
+    }
+
+    /** The kernels an sm_90a product of {@code rows} x {@code n} runs on. */
+    private Tiling tiling(long rows, int n) {
+        if (tiling != Tiling.AUTO) return tiling;
+        return ceilL(rows, 128) * ceil(n, 256) >= multiprocessors ? Tiling.SPECIALISED_256 : Tiling.SPECIALISED_128;
     }
 
     /**
-     * Whether an sm_90a product of {@code rows} x {@code n} runs on the 256-column kernels: those
-     * halve the blocks of a product, so a small one keeps the 128-column tiles and more SMs.
+     * Launches an sm_90a product of {@code rows} x {@code n}, kernel {@code family + tiling suffix}:
+     * v2 as a grid of tiles, v4 as one block per SM at most, looping over the tiles.
      */
-    private boolean wide(long rows, int n) {
-        if (n % 256 != 0 || wide == Wide.NONE) return false;
-        return wide == Wide.ALL || ceilL(rows, 128) * (n / 256) >= multiprocessors;
+    private void launchWgmma(String family, long rows, int n, Kernels.Args args) {
+        Tiling t = tiling(rows, n);
+        int tilesN = ceil(n, t.columns), tilesM = (int) ceilL(rows, 128);
+        if (t == Tiling.SHARED_128) {
+            kernels.launch("gemm_wgmma", family, tilesN, tilesM, 1, t.threads, 1, WGMMA_SHARED_BYTES, args);
+        } else {
+            int blocks = (int) Math.min((long) tilesN * tilesM, multiprocessors);
+            kernels.launch("gemm_wgmma", family + t.suffix, blocks, 1, 1, t.threads, 1, WGMMA_WS_SHARED_BYTES, args);
+        }
     }
 
     /** Whether this device runs the sm_90a product kernels. */
@@ -306,10 +329,8 @@ public final class CudaBackend implements Backend {
         shape[shape.length - 1] = n;
         Tensor y = allocate(shape);
         Kernels.Args args = new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k);
-        if (wgmma(k) && wide(m, n)) {
-            kernels.launch("gemm_wgmma", "linear_wgmma_n256", n / 256, (int) ceilL(m, 128), 1, 256, 1, WGMMA_WIDE_SHARED_BYTES, args);
-        } else if (wgmma(k) && n % 8 == 0) {
-            kernels.launch("gemm_wgmma", "linear_wgmma", ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, WGMMA_SHARED_BYTES, args);
+        if (wgmma(k) && n % 8 == 0) {
+            launchWgmma("linear_wgmma", m, n, args);
         } else {
             kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, args);
         }
@@ -329,18 +350,16 @@ public final class CudaBackend implements Backend {
         Tensor y = allocate(b, o, oh, ow);
         // Channels-last kernels (an image transposed for the call, a [O, k, k, C] copy of the weight)
         // where the channels fill whole 16-byte chunks: wgmma on Hopper, else WMMA (fp16) or SIMT (fp32).
-        boolean wgmma = wgmma(c), wide = wgmma && wide((long) b * oh * ow, o);
-        String channelsLast = wide ? "conv2d_wgmma_n256" : wgmma ? "conv2d_wgmma"
-                : c % (16 / precision.bytes()) == 0 ? "conv2d_nhwc_" + precision.suffix() : null;
+        boolean wgmma = wgmma(c);
+        String channelsLast = wgmma ? "conv2d_wgmma" : c % (16 / precision.bytes()) == 0 ? "conv2d_nhwc_" + precision.suffix() : null;
         if (channelsLast != null) {
             Tensor wt = channelsLastWeight(w);
             try (Tensor xt = allocate(b, h, wd, c)) {
                 transpose(px, out(xt), b, c, h * wd);
                 Kernels.Args args = new Kernels.Args().ptr(out(xt)).ptr(out(wt)).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride)
                         .i(padding).i(oh).i(ow);
-                int width = wide ? 256 : 128;
-                kernels.launch(wgmma ? "gemm_wgmma" : "conv", channelsLast, ceil(o, width), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
-                        wide ? WGMMA_WIDE_SHARED_BYTES : wgmma ? WGMMA_SHARED_BYTES : 0, args);
+                if (wgmma) launchWgmma(channelsLast, (long) b * oh * ow, o, args);
+                else kernels.launch("conv", channelsLast, ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, args);
             } finally {
                 if (wt != w && !weightStorage.contains(w.storage())) wt.close();
             }

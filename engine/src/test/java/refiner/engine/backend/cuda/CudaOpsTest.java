@@ -55,7 +55,7 @@ class CudaOpsTest {
         Assumptions.assumeTrue(p.available(), "no usable CUDA device: " + p.reason());
         CUDA.values().forEach(b -> {
             b.allowWgmma(true);
-            b.wide(CudaBackend.Wide.AUTO);
+            b.tiling(CudaBackend.Tiling.AUTO);
         });
     }
 
@@ -124,32 +124,36 @@ class CudaOpsTest {
         // of the O(1) terms against the double-precision reference would read as a large relative error.
         Pair x = act(p, m, k), w = weight(p, 1.0 / Math.sqrt(k), 0, n, k), b = bias ? weight(p, 0.5, 2.0, n) : null;
         Tensor expected = REF.linear(x.ref, w.ref, b == null ? null : b.ref);
-        for (Generation g : generations(p, n)) {
+        for (Generation g : generations(p)) {
             g.select(CUDA.get(p));
             check(p, expected, CUDA.get(p).linear(x.cuda, w.cuda, b == null ? null : b.cuda), "linear" + g.label);
         }
     }
 
-    /** The product kernels: WMMA, and on sm_90a wgmma 128 columns wide and 256 wide. */
+    /** The product kernels: WMMA, and on sm_90a each tiling of wgmma. */
     private enum Generation {
-        WMMA(""), WGMMA(" (wgmma)"), WIDE(" (wgmma, 256 columns)");
+        WMMA("", CudaBackend.Tiling.SHARED_128),
+        WGMMA(" (wgmma)", CudaBackend.Tiling.SHARED_128),
+        WS128(" (wgmma, warp-specialised, 128 columns)", CudaBackend.Tiling.SPECIALISED_128),
+        WS256(" (wgmma, warp-specialised, 256 columns)", CudaBackend.Tiling.SPECIALISED_256);
 
         final String label;
+        final CudaBackend.Tiling tiling;
 
-        Generation(String label) {
+        Generation(String label, CudaBackend.Tiling tiling) {
             this.label = label;
+            this.tiling = tiling;
         }
 
         void select(CudaBackend cuda) {
             cuda.allowWgmma(this != WMMA);
-            cuda.wide(this == WIDE ? CudaBackend.Wide.ALL : CudaBackend.Wide.NONE);
+            cuda.tiling(tiling);
         }
     }
 
-    /** The generations a product of {@code n} columns can run on, on this device. */
-    private static List<Generation> generations(Precision p, int n) {
-        if (p != Precision.F16 || !CUDA.get(p).hasWgmma()) return List.of(Generation.WMMA);
-        return n % 256 == 0 ? List.of(Generation.WMMA, Generation.WGMMA, Generation.WIDE) : List.of(Generation.WMMA, Generation.WGMMA);
+    /** The generations a product can run on, on this device. */
+    private static List<Generation> generations(Precision p) {
+        return p == Precision.F16 && CUDA.get(p).hasWgmma() ? List.of(Generation.values()) : List.of(Generation.WMMA);
     }
 
     @ParameterizedTest(name = "{0} conv2d x[{1},{2},{3},{4}] O={5} k={6} s={7} p={8}")
@@ -163,7 +167,7 @@ class CudaOpsTest {
     void conv2d(Precision p, int b, int c, int h, int w, int o, int k, int s, int pad) {
         Pair x = act(p, b, c, h, w), wt = weight(p, 1.0 / Math.sqrt(c * k * k), 0, o, c, k, k), bias = weight(p, 0.5, 0, o);
         Tensor expected = REF.conv2d(x.ref, wt.ref, bias.ref, s, pad);
-        for (Generation g : generations(p, o)) {
+        for (Generation g : generations(p)) {
             g.select(CUDA.get(p));
             check(p, expected, CUDA.get(p).conv2d(x.cuda, wt.cuda, bias.cuda, s, pad), "conv2d" + g.label);
         }

@@ -21,7 +21,8 @@ import refiner.loader.safetensors.TensorInfo;
  * same run: the highest fp16 tensor rate (mma.sync, {@code peak_mma_f16}, and on compute
  * capability 9.0 wgmma, {@code peak_wgmma_f16}) and the device-to-device copy bandwidth
  * ({@code copy_f32x4}). On a device with the sm_90a kernels each product is timed on every kernel
- * generation, WMMA, wgmma, and wgmma 256 columns wide where its columns allow, side by side. Timing with CUDA events around each launch, after warm-up; the median of
+ * generation side by side: WMMA, then wgmma with every thread copying and multiplying, and
+ * wgmma warp-specialised with 128- and 256-column tiles. Timing with CUDA events around each launch, after warm-up; the median of
  * the repetitions is reported. Prints a table last. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.engine.backend.cuda.KernelBench [repetitions]}.
  */
@@ -32,9 +33,11 @@ public final class KernelBench {
     private final List<String> rows;
     private double peakFlops;
     private String peakName;
-    /** The product kernels of the rows being timed: 0 WMMA, 1 wgmma, 2 wgmma 256 columns wide. */
+    /** The product kernels of the rows being timed: 0 WMMA, then the sm_90a tilings below. */
     private int generation;
-    private static final String[] GENERATIONS = {" (wmma)", " (wgmma)", " (wgmma 256)"};
+    private static final String[] GENERATIONS = {" (wmma)", " (wgmma)", " (wgmma ws 128)", " (wgmma ws 256)"};
+    private static final CudaBackend.Tiling[] TILINGS = {CudaBackend.Tiling.SHARED_128, CudaBackend.Tiling.SHARED_128,
+        CudaBackend.Tiling.SPECIALISED_128, CudaBackend.Tiling.SPECIALISED_256};
     private double peakBytes;
 
     private KernelBench(CudaBackend cuda, int reps, List<String> rows) {
@@ -145,7 +148,7 @@ public final class KernelBench {
             Tensor x = act(m, k), w = weight(1 / Math.sqrt(k), n, k), b = weight(0.1, n);
             double flops = 2.0 * m * n * k, bytes = 2.0 * ((double) m * k + (double) n * k + (double) m * n);
             String shape = m + "x" + k + " * " + n + "x" + k + "^T";
-            generations(n, () -> row("linear" + generation(), shape, flops, bytes, () -> cuda.linear(x, w, b)));
+            generations(() -> row("linear" + generation(), shape, flops, bytes, () -> cuda.linear(x, w, b)));
             x.close();
         }
         int[][] convs = {{2, 384, 128, 384}, {2, 768, 64, 768}, {2, 1536, 32, 1536}, {2, 4, 128, 384}};
@@ -155,7 +158,7 @@ public final class KernelBench {
             double flops = 2.0 * bsz * hw * hw * o * ch * 9;
             double bytes = 2.0 * ((double) bsz * ch * hw * hw + (double) o * ch * 9 + (double) bsz * o * hw * hw);
             String shape = bsz + "x" + ch + "x" + hw + "x" + hw + " -> " + o;
-            generations(o, () -> row("conv2d 3x3" + generation(), shape, flops, bytes, () -> cuda.conv2d(x, w, b, 1, 1)));
+            generations(() -> row("conv2d 3x3" + generation(), shape, flops, bytes, () -> cuda.conv2d(x, w, b, 1, 1)));
             x.close();
         }
         int[][] attns = {{2, 4096, 4096, 12}, {2, 4096, 77, 12}, {2, 1024, 1024, 24}, {2, 1024, 77, 24}};
@@ -203,19 +206,16 @@ public final class KernelBench {
         x.close();
     }
 
-    /**
-     * Runs {@code rows} on the WMMA kernels, then again on the sm_90a kernels where the device has
-     * them: 128 columns wide, and 256 wide where the product's {@code n} columns allow.
-     */
-    private void generations(int n, Runnable rows) {
-        for (int g = 0; g < (!cuda.hasWgmma() ? 1 : n % 256 == 0 ? 3 : 2); g++) {
+    /** Runs {@code rows} on the WMMA kernels, then again on each sm_90a tiling where the device has them. */
+    private void generations(Runnable rows) {
+        for (int g = 0; g < (cuda.hasWgmma() ? GENERATIONS.length : 1); g++) {
             generation = g;
             cuda.allowWgmma(g > 0);
-            cuda.wide(g == 2 ? CudaBackend.Wide.ALL : CudaBackend.Wide.NONE);
+            cuda.tiling(TILINGS[g]);
             rows.run();
         }
         cuda.allowWgmma(true);
-        cuda.wide(CudaBackend.Wide.AUTO);
+        cuda.tiling(CudaBackend.Tiling.AUTO);
     }
 
     private String generation() {
