@@ -18,18 +18,23 @@
 //       zero fill at the borders, as LINEAR does; the per-element gather is gone. Needs C % 8 == 0;
 //       outputs of OH*OW % 8 != 0 are written element by element.
 //   v3  A 256-column block tile (m64n256k16), four stages, one block per SM, one group of
-//       products kept in flight. Measured on the H200: slower than v2 on 8 of 9 UNet shapes
-//       (8192x768x6144: 350 against 396 TFLOP/s); the barrier and the copies' issue, in the same
-//       warps as the products, stay exposed with one block an SM. Replaced by v4.
-//   v4  Warp-specialised and persistent (`_ws128`, `_ws256`): 384 threads, one block per SM
-//       looping over the output tiles (128x128 or 128x256, columns fastest). Warpgroup 0 only
-//       copies (cp.async as in v2, each thread's copies of a stage signalling that stage's "full"
+//       products kept in flight. H200: slower than v2 on 8 of 9 UNet shapes (8192x768x6144: 350
+//       against 396 TFLOP/s); with one block an SM, the barrier and the copies' issue, in the
+//       warps that multiply, stay exposed. Replaced by v4.
+//   v4  Warp-specialised and persistent (`_ws256`): 384 threads, one block per SM looping over
+//       128x256 output tiles (columns fastest), four 48 KB stages. Warpgroup 0 only copies
+//       (cp.async as in v2, each thread's copies of a stage signalling that stage's "full"
 //       mbarrier as they land) and gives registers up (setmaxnreg) to warpgroups 1 and 2, which
 //       only multiply, 64 rows each: wait for "full", issue the stage's products, wait for the
-//       previous stage's products and arrive on its "empty" mbarrier, for the loaders to refill.
-//       No block-wide barrier in the main loop; the loaders run ahead into the next tile while the
-//       products' warpgroups write the last one straight from registers (bias in fp32).
-//       Six 32 KB stages for 128 columns, four 48 KB stages for 256.
+//       previous stage's products and arrive on its "empty" mbarrier for the loaders to refill.
+//       No block-wide barrier in the main loop; the loaders run ahead into the next tile while
+//       the products' warpgroups write the last one straight from registers (bias in fp32).
+//       H200: faster than v2 only where v2's 128x128 tiles need a second block on some SMs and
+//       the 128x256 tiles fit in one round over a long reduction (3x3 convolutions of 1536
+//       channels at 32x32: 297 against 267 TFLOP/s); slower on the UNet's other shapes (312
+//       against 405 on 8192x768x6144), where a tile's start and its epilogue, with one block
+//       an SM, leave the tensor cores idle. A 128x128 version (six stages) was slower still on
+//       every shape but one, and was dropped.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
@@ -41,10 +46,8 @@ template <int BN>
 struct Tile {
     static constexpr int STAGE_BYTES = A_BYTES + BN * 128;
 };
-constexpr int THREADS = 256, STAGES = 3;     // v2
-constexpr int WS_THREADS = 384;               // v4: a warpgroup of loaders, two of products
-template <int BN>
-constexpr int WS_STAGES = BN == 128 ? 6 : 4;  // 192 KB either way
+constexpr int THREADS = 256, STAGES = 3;  // v2
+constexpr int WS_THREADS = 384, WS_BN = 256, WS_STAGES = 4;  // v4: a warpgroup of loaders, two of products
 }  // namespace wg
 
 // Dynamic shared memory: stages * STAGE_BYTES + 1024 bytes (the slack aligns the tiles to 1024
@@ -215,11 +218,11 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
 }
 
 // v4: warp-specialised and persistent; gridDim.x blocks share the tiles.
-template <int MODE, int BN>
+template <int MODE>
 __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
                                         half* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace wg;
-    constexpr int STAGES = WS_STAGES<BN>, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
+    constexpr int BN = WS_BN, STAGES = WS_STAGES, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
     __shared__ uint64_t full[STAGES], empty[STAGES];
     uint32_t base;
     unsigned char* smem = aligned_smem(base);
@@ -254,7 +257,7 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
     setmaxnreg_inc<184>();
     const int cw = wgi - 1, lane = tid & 31, warp = (tid >> 5) & 3;  // warpgroup cw: rows 64 cw .. 64 cw + 63
     const int ohw = g.OH * g.OW;
-    constexpr int ACC = BN / 2;  // 64 x BN over a warpgroup's 128 threads
+    constexpr int ACC = BN / 2;  // 64 x 256 over a warpgroup's 128 threads
     float d[ACC];
     int it = 0;
     for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
@@ -269,10 +272,7 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
             const uint64_t da = wgmma_desc(as + cw * 64 * 128), db = wgmma_desc(as + A_BYTES);
             wgmma_fence();
 #pragma unroll
-            for (int k = 0; k < BK / 16; k++) {
-                if constexpr (BN == 128) wgmma_m64n128k16(d, da + 2 * k, db + 2 * k);
-                else wgmma_m64n256k16(d, da + 2 * k, db + 2 * k);
-            }
+            for (int k = 0; k < BK / 16; k++) wgmma_m64n256k16(d, da + 2 * k, db + 2 * k);
             wgmma_commit();
             wgmma_wait<1>();  // the products of the previous stage are done: hand it back
             if (kt > 0) mbar_arrive(&empty[(it - 1) % STAGES]);
@@ -325,20 +325,19 @@ conv2d_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half*
     wg_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
-// v4 kernels: 384 threads, at most one block per SM, any grid size.
-#define REFINER_WS_KERNELS(BN)                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)                                                               \
-    linear_wgmma_ws##BN(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y, \
-                        int M, int N, int K) {                                                                                     \
-        ws_gemm<LINEAR, BN>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});                                             \
-    }                                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)                                                               \
-    conv2d_wgmma_ws##BN(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y, \
-                        int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {                          \
-        ws_gemm<CONV, BN>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});                  \
-    }
-REFINER_WS_KERNELS(128)
-REFINER_WS_KERNELS(256)
+// v4: 384 threads, at most one block per SM, any grid size.
+extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
+linear_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+                   int M, int N, int K) {
+    ws_gemm<LINEAR>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+}
+
+// As conv2d_wgmma.
+extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
+conv2d_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+                   int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
+    ws_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+}
 
 // The ceiling of this instruction: each warpgroup chains wgmma m64n128k16 on one shared-memory
 // tile of seeded values, 16 products per commit; one iteration = 16 * 2 * 64 * 128 * 16 flops.

@@ -134,8 +134,7 @@ class CudaOpsTest {
     private enum Generation {
         WMMA("", CudaBackend.Tiling.SHARED_128),
         WGMMA(" (wgmma)", CudaBackend.Tiling.SHARED_128),
-        WS128(" (wgmma, warp-specialised, 128 columns)", CudaBackend.Tiling.SPECIALISED_128),
-        WS256(" (wgmma, warp-specialised, 256 columns)", CudaBackend.Tiling.SPECIALISED_256);
+        WS256(" (wgmma, warp-specialised)", CudaBackend.Tiling.SPECIALISED_256);
 
         final String label;
         final CudaBackend.Tiling tiling;
