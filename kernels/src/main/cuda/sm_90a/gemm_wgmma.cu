@@ -35,6 +35,9 @@
 //       against 405 on 8192x768x6144), where a tile's start and its epilogue, with one block
 //       an SM, leave the tensor cores idle. A 128x128 version (six stages) was slower still on
 //       every shape but one, and was dropped.
+//   v4.1 The epilogue adds the bias to all accumulators before its first store, so the bias loads
+//       issue together (in v4 each pair waited behind the stores before it, a dependent load per
+//       32 columns). Checked by the host emulation; not yet run on a GPU.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
@@ -282,8 +285,22 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
         for (int i = 0; i < ACC; i++) wgmma_hold(d[i]);
         mbar_arrive(&empty[(it - 1) % STAGES]);
 
-        // Epilogue from registers: d[4j + 2i + e] is row rb + 8i, column 8j + 2(lane % 4) + e.
-        const int rb = m0 + cw * 64 + warp * 16 + (lane >> 2);
+        // Epilogue from registers: d[4j + 2i + e] is row rb + 8i, column n0 + 8j + 2(lane % 4) + e.
+        // The bias is added to every accumulator before the first store, so that its loads are
+        // issued together rather than each behind the stores before it.
+        const int rb = m0 + cw * 64 + warp * 16 + (lane >> 2), nb = n0 + 2 * (lane & 3);
+        if (bias != nullptr) {
+#pragma unroll
+            for (int j = 0; j < BN / 8; j++) {
+                const int n = nb + 8 * j;
+                const float b0 = n < N ? ld(bias + n) : 0.0f, b1 = n + 1 < N ? ld(bias + n + 1) : 0.0f;
+#pragma unroll
+                for (int i = 0; i < 2; i++) {
+                    d[4 * j + 2 * i] += b0;
+                    d[4 * j + 2 * i + 1] += b1;
+                }
+            }
+        }
         size_t at[2];  // CONV: where row rb + 8i's pixel of channel 0 goes in NCHW
 #pragma unroll
         for (int i = 0; i < 2; i++) {
@@ -292,15 +309,12 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
         }
 #pragma unroll
         for (int j = 0; j < BN / 8; j++) {
-            const int n = n0 + 8 * j + 2 * (lane & 3);
-            if (n >= N) continue;
-            const float b0 = bias != nullptr ? ld(bias + n) : 0.0f;
-            const float b1 = bias != nullptr && n + 1 < N ? ld(bias + n + 1) : 0.0f;
+            const int n = nb + 8 * j;
 #pragma unroll
             for (int i = 0; i < 2; i++) {
                 const int m = rb + 8 * i;
-                if (m >= M) continue;
-                const float v0 = d[4 * j + 2 * i] + b0, v1 = d[4 * j + 2 * i + 1] + b1;
+                if (m >= M || n >= N) continue;
+                const float v0 = d[4 * j + 2 * i], v1 = d[4 * j + 2 * i + 1];
                 if (MODE == LINEAR) {
                     *reinterpret_cast<half2*>(out + (size_t)m * N + n) = __floats2half2_rn(v0, v1);
                 } else {
