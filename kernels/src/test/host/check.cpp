@@ -82,10 +82,12 @@ static void linear(int M, int K, int N, bool bias) {
             launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_wgmma(bx.p(), bw.p(), pb, y2.p(), M, N, K); });
             report("linear_wgmma" + shape, e, y2.f(), tol<T>());
         }
-        if (K % 8 == 0 && N % 8 == 0) {  // v4 on three blocks, so that each takes several tiles
-            Buf<T> y3((size_t)M * N);
+        if (K % 8 == 0 && N % 8 == 0) {  // v4 and v5 on three blocks, so that each takes several tiles
+            Buf<T> y3((size_t)M * N), y4((size_t)M * N);
             launch({3}, {384}, [&] { linear_wgmma_ws256(bx.p(), bw.p(), pb, y3.p(), M, N, K); });
             report("linear_wgmma_ws256" + shape, e, y3.f(), tol<T>());
+            launch({3}, {384}, [&] { linear_wgmma_pp128(bx.p(), bw.p(), pb, y4.p(), M, N, K); });
+            report("linear_wgmma_pp128" + shape, e, y4.f(), tol<T>());
         }
     }
 }
@@ -139,9 +141,11 @@ static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
                 launch({(unsigned)(O + 127) / 128, (unsigned)(M + 127) / 128}, {256},
                        [&] { conv2d_wgmma(bxt.p(), bwt.p(), bb.p(), y3.p(), B, C, H, W, O, ks, s, p, OH, OW); });
                 report("conv2d_wgmma" + shape, e, y3.f(), tol<T>());
-                Buf<T> y4(e.size());
+                Buf<T> y4(e.size()), y5(e.size());
                 launch({3}, {384}, [&] { conv2d_wgmma_ws256(bxt.p(), bwt.p(), bb.p(), y4.p(), B, C, H, W, O, ks, s, p, OH, OW); });
                 report("conv2d_wgmma_ws256" + shape, e, y4.f(), tol<T>());
+                launch({3}, {384}, [&] { conv2d_wgmma_pp128(bxt.p(), bwt.p(), bb.p(), y5.p(), B, C, H, W, O, ks, s, p, OH, OW); });
+                report("conv2d_wgmma_pp128" + shape, e, y5.f(), tol<T>());
             }
         }
     }

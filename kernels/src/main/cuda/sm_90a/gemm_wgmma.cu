@@ -37,7 +37,18 @@
 //       every shape but one, and was dropped.
 //   v4.1 The epilogue adds the bias to all accumulators before its first store, so the bias loads
 //       issue together (in v4 each pair waited behind the stores before it, a dependent load per
-//       32 columns). Checked by the host emulation; not yet run on a GPU.
+//       32 columns). v2, v4 and v5 share one loader, which steps a row pointer per operand
+//       instead of recomputing each row's address (v2's dense kernel: 105 registers, 124 before).
+//       Checked by the host emulation; not yet run on a GPU.
+//   v5  "Ping-pong" (`_pp128`): v4's loaders and mbarriers, 128x128 tiles, six 32 KB stages, and
+//       each product warpgroup taking whole tiles (two m64n128k16 a step, 128 accumulators), the
+//       block's tiles alternating between the two, their products issued in tile order (a "turn"
+//       mbarrier each): one warpgroup's products start on its tile as soon as the other has issued
+//       its last, and run while the other drains and writes its own, so the tensor cores are not
+//       left idle by an epilogue or a drain, which cost v4 10-23 % on tiles of short reductions.
+//       Without the turns, a warpgroup could wait on a stage's "full" barrier two phases ahead,
+//       which a parity wait cannot tell from the phase before (the emulation caught it). Checked
+//       by the host emulation; not yet run on a GPU.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
@@ -50,7 +61,7 @@ struct Tile {
     static constexpr int STAGE_BYTES = A_BYTES + BN * 128;
 };
 constexpr int THREADS = 256, STAGES = 3;  // v2
-constexpr int WS_THREADS = 384, WS_BN = 256, WS_STAGES = 4;  // v4: a warpgroup of loaders, two of products
+constexpr int WS_THREADS = 384;  // v4, v5: a warpgroup of loaders, two of products
 }  // namespace wg
 
 // Dynamic shared memory: stages * STAGE_BYTES + 1024 bytes (the slack aligns the tiles to 1024
@@ -94,18 +105,21 @@ struct Loader {
     __device__ __forceinline__ void stage(unsigned char* as, int kt) const {
         unsigned char* bs = as + wg::A_BYTES;
         const int c = tid & 7, r0 = tid >> 3, k = kt * wg::BK + c * 8;
+        const size_t step = (size_t)STEP * K;  // between this thread's rows
+        const half* bp = Bw + (size_t)(n0 + r0) * K + k;
 #pragma unroll
-        for (int i = 0; i < BN / STEP; i++) {
+        for (int i = 0; i < BN / STEP; i++, bp += step) {
             const int r = r0 + STEP * i;
             const bool ok = n0 + r < N && k < K;
-            cp_async16(bs + swz128(r, c), ok ? Bw + (size_t)(n0 + r) * K + k : Bw, ok);
+            cp_async16(bs + swz128(r, c), ok ? bp : Bw, ok);
         }
         if (MODE == LINEAR) {
+            const half* ap = A + (size_t)(m0 + r0) * K + k;
 #pragma unroll
-            for (int i = 0; i < AROWS; i++) {
+            for (int i = 0; i < AROWS; i++, ap += step) {
                 const int r = r0 + STEP * i;
                 const bool ok = m0 + r < M && k < K;
-                cp_async16(as + swz128(r, c), ok ? A + (size_t)(m0 + r) * K + k : A, ok);
+                cp_async16(as + swz128(r, c), ok ? ap : A, ok);
             }
         } else {  // k = (ky * ks + kx) * C + ci, C % 8 == 0
             const int kyx = k / g.C, ci = k - kyx * g.C, ky = kyx / g.ks, kx = kyx - ky * g.ks;
@@ -220,13 +234,18 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
     }
 }
 
-// v4: warp-specialised and persistent; gridDim.x blocks share the tiles.
-template <int MODE>
+// v4 and v5: warp-specialised and persistent; gridDim.x blocks share the tiles. v4 (PINGPONG
+// false): 128x256 tiles, each product warpgroup 64 rows of every tile. v5 (true): 128x128 tiles,
+// each product warpgroup whole tiles, the block's even tiles to warpgroup 1 and odd ones to 2.
+template <int MODE, bool PINGPONG>
 __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
                                         half* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace wg;
-    constexpr int BN = WS_BN, STAGES = WS_STAGES, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
-    __shared__ uint64_t full[STAGES], empty[STAGES];
+    constexpr int BN = PINGPONG ? 128 : 256, STAGES = PINGPONG ? 6 : 4, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
+    constexpr int HALVES = PINGPONG ? 2 : 1;  // 64-row halves of a tile that one warpgroup multiplies
+    // turn[c] (PINGPONG): the other product warpgroup has issued every product of its last tile,
+    // so warpgroup c may start on its next one.
+    __shared__ uint64_t full[STAGES], empty[STAGES], turn[2];
     uint32_t base;
     unsigned char* smem = aligned_smem(base);
 
@@ -234,21 +253,25 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
     const int ntn = (N + BN - 1) / BN, tiles = ntn * ((M + BM - 1) / BM), ktiles = (K + BK - 1) / BK;
     if (tid == 0) {
         for (int s = 0; s < STAGES; s++) {
-            mbar_init(&full[s], 128);   // one arrival per loader, as its copies land
-            mbar_init(&empty[s], 256);  // one per thread of the products' warpgroups
+            mbar_init(&full[s], 128);                   // one arrival per loader, as its copies land
+            mbar_init(&empty[s], PINGPONG ? 128 : 256);  // one per thread of the warpgroups that read it
         }
+        mbar_init(&turn[0], 128);
+        mbar_init(&turn[1], 128);
     }
     __syncthreads();
 
+    // The block's tiles in order: tile i is t = blockIdx.x + i gridDim.x, and its k-tile kt is the
+    // (i ktiles + kt)-th use of the stages: stage (use % STAGES), round (use / STAGES).
     if (wgi == 0) {  // loaders
-        setmaxnreg_dec<136>();
+        setmaxnreg_dec<PINGPONG ? 72 : 136>();
         Loader<MODE, 128> ld_{A, Bw, M, N, K, g, tid};
-        int it = 0;  // stage use count over this block's tiles: stage it % STAGES, round it / STAGES
+        int use = 0;
         for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
             ld_.tile((t / ntn) * BM, (t % ntn) * BN);
-            for (int kt = 0; kt < ktiles; kt++, it++) {
-                const int s = it % STAGES;
-                mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);  // the products of its last round are done
+            for (int kt = 0; kt < ktiles; kt++, use++) {
+                const int s = use % STAGES;
+                mbar_wait(&empty[s], ((use / STAGES) & 1) ^ 1);  // the products of its last round are done
                 ld_.template stage<BN>(smem + s * STAGE_BYTES, kt);
                 cp_async_mbar_arrive(&full[s]);
             }
@@ -257,69 +280,84 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
         return;
     }
 
-    setmaxnreg_inc<184>();
-    const int cw = wgi - 1, lane = tid & 31, warp = (tid >> 5) & 3;  // warpgroup cw: rows 64 cw .. 64 cw + 63
+    setmaxnreg_inc<PINGPONG ? 216 : 184>();
+    const int cw = wgi - 1, lane = tid & 31, warp = (tid >> 5) & 3;
     const int ohw = g.OH * g.OW;
-    constexpr int ACC = BN / 2;  // 64 x 256 over a warpgroup's 128 threads
-    float d[ACC];
-    int it = 0;
-    for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
-        const int m0 = (t / ntn) * BM, n0 = (t % ntn) * BN;
+    constexpr int J = BN / 8;  // 8-column groups; d[(h J + j) 4 + 2i + e] is row 64h + 16 warp + lane / 4 + 8i
+    float d[128];              // of the warpgroup's rows, column 8j + 2 (lane % 4) + e
+    for (int i = PINGPONG ? cw : 0; blockIdx.x + i * gridDim.x < tiles; i += PINGPONG ? 2 : 1) {
+        const int t = blockIdx.x + i * gridDim.x, m0 = (t / ntn) * BM, n0 = (t % ntn) * BN;
+        const int r0 = PINGPONG ? 0 : 64 * cw;  // the warpgroup's first row in the tile
+        int use = i * ktiles;
+        // PINGPONG: the products of the block's tiles are issued in tile order. Besides keeping one
+        // warpgroup's epilogue under the other's products, this keeps every wait on a "full"
+        // barrier within one phase of it: the other warpgroup has seen the fills before.
+        if (PINGPONG && i > 0) mbar_wait(&turn[cw], ((i - 1) >> 1) & 1);
 #pragma unroll
-        for (int i = 0; i < ACC; i++) d[i] = 0.0f;
-        for (int kt = 0; kt < ktiles; kt++, it++) {
-            const int s = it % STAGES;
-            mbar_wait(&full[s], (it / STAGES) & 1);
+        for (int q = 0; q < 128; q++) d[q] = 0.0f;
+        for (int kt = 0; kt < ktiles; kt++, use++) {
+            const int s = use % STAGES;
+            mbar_wait(&full[s], (use / STAGES) & 1);
             fence_async_shared();
             const uint32_t as = base + s * STAGE_BYTES;
-            const uint64_t da = wgmma_desc(as + cw * 64 * 128), db = wgmma_desc(as + A_BYTES);
+            const uint64_t db = wgmma_desc(as + A_BYTES);
             wgmma_fence();
 #pragma unroll
-            for (int k = 0; k < BK / 16; k++) wgmma_m64n256k16(d, da + 2 * k, db + 2 * k);
+            for (int k = 0; k < BK / 16; k++) {
+                if constexpr (PINGPONG) {
+                    wgmma_m64n128k16(d, wgmma_desc(as) + 2 * k, db + 2 * k);
+                    wgmma_m64n128k16(d + 64, wgmma_desc(as + 64 * 128) + 2 * k, db + 2 * k);
+                } else {
+                    wgmma_m64n256k16(d, wgmma_desc(as + r0 * 128) + 2 * k, db + 2 * k);
+                }
+            }
             wgmma_commit();
             wgmma_wait<1>();  // the products of the previous stage are done: hand it back
-            if (kt > 0) mbar_arrive(&empty[(it - 1) % STAGES]);
+            if (kt > 0) mbar_arrive(&empty[(use - 1) % STAGES]);
         }
+        if (PINGPONG) mbar_arrive(&turn[1 - cw]);
         wgmma_wait<0>();
 #pragma unroll
-        for (int i = 0; i < ACC; i++) wgmma_hold(d[i]);
-        mbar_arrive(&empty[(it - 1) % STAGES]);
+        for (int q = 0; q < 128; q++) wgmma_hold(d[q]);
+        mbar_arrive(&empty[(use - 1) % STAGES]);
 
-        // Epilogue from registers: d[4j + 2i + e] is row rb + 8i, column n0 + 8j + 2(lane % 4) + e.
-        // The bias is added to every accumulator before the first store, so that its loads are
-        // issued together rather than each behind the stores before it.
-        const int rb = m0 + cw * 64 + warp * 16 + (lane >> 2), nb = n0 + 2 * (lane & 3);
+        // Epilogue from registers. The bias is added to every accumulator before the first store,
+        // so that its loads are issued together rather than each behind the stores before it.
+        const int rb = m0 + r0 + warp * 16 + (lane >> 2), nb = n0 + 2 * (lane & 3);
         if (bias != nullptr) {
 #pragma unroll
-            for (int j = 0; j < BN / 8; j++) {
+            for (int j = 0; j < J; j++) {
                 const int n = nb + 8 * j;
                 const float b0 = n < N ? ld(bias + n) : 0.0f, b1 = n + 1 < N ? ld(bias + n + 1) : 0.0f;
 #pragma unroll
-                for (int i = 0; i < 2; i++) {
-                    d[4 * j + 2 * i] += b0;
-                    d[4 * j + 2 * i + 1] += b1;
+                for (int q = 0; q < 2 * HALVES; q++) {
+                    d[((q >> 1) * J + j) * 4 + 2 * (q & 1)] += b0;
+                    d[((q >> 1) * J + j) * 4 + 2 * (q & 1) + 1] += b1;
                 }
             }
         }
-        size_t at[2];  // CONV: where row rb + 8i's pixel of channel 0 goes in NCHW
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-            const int m = rb + 8 * i, b = m / ohw;
-            at[i] = (size_t)b * N * ohw + (m - b * ohw);
-        }
+        for (int h = 0; h < HALVES; h++) {
+            size_t at[2];  // CONV: where row rb + 64h + 8i's pixel of channel 0 goes in NCHW
 #pragma unroll
-        for (int j = 0; j < BN / 8; j++) {
-            const int n = nb + 8 * j;
+            for (int i2 = 0; i2 < 2; i2++) {
+                const int m = rb + 64 * h + 8 * i2, b = m / ohw;
+                at[i2] = (size_t)b * N * ohw + (m - b * ohw);
+            }
 #pragma unroll
-            for (int i = 0; i < 2; i++) {
-                const int m = rb + 8 * i;
-                if (m >= M || n >= N) continue;
-                const float v0 = d[4 * j + 2 * i], v1 = d[4 * j + 2 * i + 1];
-                if (MODE == LINEAR) {
-                    *reinterpret_cast<half2*>(out + (size_t)m * N + n) = __floats2half2_rn(v0, v1);
-                } else {
-                    out[at[i] + (size_t)n * ohw] = __float2half_rn(v0);
-                    if (n + 1 < N) out[at[i] + (size_t)(n + 1) * ohw] = __float2half_rn(v1);
+            for (int j = 0; j < J; j++) {
+                const int n = nb + 8 * j;
+#pragma unroll
+                for (int i2 = 0; i2 < 2; i2++) {
+                    const int m = rb + 64 * h + 8 * i2;
+                    if (m >= M || n >= N) continue;
+                    const float v0 = d[(h * J + j) * 4 + 2 * i2], v1 = d[(h * J + j) * 4 + 2 * i2 + 1];
+                    if (MODE == LINEAR) {
+                        *reinterpret_cast<half2*>(out + (size_t)m * N + n) = __floats2half2_rn(v0, v1);
+                    } else {
+                        out[at[i2] + (size_t)n * ohw] = __float2half_rn(v0);
+                        if (n + 1 < N) out[at[i2] + (size_t)(n + 1) * ohw] = __float2half_rn(v1);
+                    }
                 }
             }
         }
@@ -339,18 +377,29 @@ conv2d_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half*
     wg_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
-// v4: 384 threads, at most one block per SM, any grid size.
+// v4 and v5: 384 threads, at most one block per SM, any grid size; the convolutions as conv2d_wgmma.
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
 linear_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
                    int M, int N, int K) {
-    ws_gemm<LINEAR>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+    ws_gemm<LINEAR, false>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
 }
 
-// As conv2d_wgmma.
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
 conv2d_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
                    int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
-    ws_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+    ws_gemm<CONV, false>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+}
+
+extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
+linear_wgmma_pp128(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+                   int M, int N, int K) {
+    ws_gemm<LINEAR, true>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+}
+
+extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
+conv2d_wgmma_pp128(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+                   int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
+    ws_gemm<CONV, true>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
 // The ceiling of this instruction: each warpgroup chains wgmma m64n128k16 on one shared-memory

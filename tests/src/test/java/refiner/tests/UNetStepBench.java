@@ -32,7 +32,9 @@ import refiner.loader.safetensors.TensorInfo;
  * the full-size manifest, synthetic weights (uniform, variance 1/fan-in; norm scales near 1,
  * biases near 0), CFG batch 2 at 1024 px (latents [2, 4, 128, 128]). Prints the weight upload
  * time, each step's wall time (stream synchronised) and the median, how many output values are
- * not finite, then one more step through {@link ProfilingBackend}: each op's calls, time and rate.
+ * not finite; on a device with the sm_90a products, the median again with every product forced
+ * onto each of their tilings in turn; then one more step through {@link ProfilingBackend}: each
+ * op's calls, time and rate.
  * The text's cross-attention keys and values are projected once, before the steps, as the
  * pipeline does. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.tests.UNetStepBench FULLSIZE_MANIFEST_DIR [steps]}.
@@ -83,10 +85,28 @@ public final class UNetStepBench {
                     System.out.printf("step %d: %.1f ms (the host queued its work in %.1f ms)%n", i, ms[i], hostMs[i]);
                 }
             }
-            double[] timed = Arrays.copyOfRange(ms, Math.min(1, steps - 1), steps);
-            Arrays.sort(timed);
             System.out.printf("full-size UNet step, CFG batch 2, 1024 px, fp16: median %.1f ms over %d steps after warm-up; "
-                    + "%d non-finite output values%n", timed[timed.length / 2], timed.length, notFinite);
+                    + "%d non-finite output values%n", median(ms), steps - 1, notFinite);
+            if (cuda.hasWgmma()) {
+                for (CudaBackend.Tiling t : CudaBackend.Tiling.values()) {
+                    if (t == CudaBackend.Tiling.AUTO) continue;
+                    cuda.tiling(t);
+                    try (Tensor sample = cuda.upload(latents, 2, 4, 128, 128);
+                         Tensor context = cuda.upload(prompt, 2, 77, 1280);
+                         CrossAttention keyValues = unet.crossAttention(context);
+                         Tensor text = cuda.upload(pooled, 2, 1280)) {
+                        for (int i = 0; i < steps; i++) {
+                            long s = System.nanoTime();
+                            try (Tensor out = unet.forward(sample, 281f, keyValues, text, timeIds)) {
+                                cuda.synchronize();
+                                ms[i] = (System.nanoTime() - s) / 1e6;
+                            }
+                        }
+                    }
+                    System.out.printf("full-size UNet step, every sm_90a product on %s: median %.1f ms%n", t, median(ms));
+                }
+                cuda.tiling(CudaBackend.Tiling.AUTO);
+            }
 
             ProfilingBackend prof = new ProfilingBackend(cuda);
             UNet2DConditionModel profiled = new UNet2DConditionModel(prof, m.get("config"), w);
@@ -105,6 +125,13 @@ public final class UNetStepBench {
                 System.out.printf("%-16s %6d %9.2f %6.1f%% %9.1f%n", o.op(), o.calls(), o.seconds() * 1e3, 100 * o.seconds() / total, o.gflops() / 1e3);
             }
         }
+    }
+
+    /** The median of the step times after the first (warm-up) one. */
+    private static double median(double[] ms) {
+        double[] timed = Arrays.copyOfRange(ms, Math.min(1, ms.length - 1), ms.length);
+        Arrays.sort(timed);
+        return timed[timed.length / 2];
     }
 
     private static float[] normal(SplittableRandom rnd, int n) {

@@ -232,7 +232,7 @@ public final class CudaBackend implements Backend {
 
     /** Dynamic shared memory of the sm_90a product kernels (gemm_wgmma.cu): 3 stages of 32 KB and 1 KB of alignment slack. */
     static final int WGMMA_SHARED_BYTES = 3 * 32768 + 1024;
-    /** The same for their warp-specialised versions ({@code _ws256}): 4 stages of 48 KB. */
+    /** The same for their warp-specialised versions: 4 stages of 48 KB ({@code _ws256}) or 6 of 32 KB ({@code _pp128}). */
     static final int WGMMA_WS_SHARED_BYTES = 4 * 49152 + 1024;
 
     /**
@@ -266,13 +266,15 @@ public final class CudaBackend implements Backend {
     }
 
     /** The sm_90a product kernels (gemm_wgmma.cu). */
-    enum Tiling {
+    public enum Tiling {
         /** The rule of {@link #tiling(long, int, int)} (the default). */
         AUTO("", 128, 256),
         /** v2: every thread copies and multiplies, one 128 x 128 tile a block, two blocks an SM. */
         SHARED_128("", 128, 256),
         /** v4: warp-specialised and persistent, 128 x 256 tiles, one block an SM. */
-        SPECIALISED_256("_ws256", 256, 384);
+        SPECIALISED_256("_ws256", 256, 384),
+        /** v5: v4's loaders with 128 x 128 tiles, each product warpgroup taking whole tiles in turn. */
+        PINGPONG_128("_pp128", 128, 384);
 
         final String suffix;
         final int columns, threads;
@@ -285,7 +287,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Sets which sm_90a kernels the products run on ({@link Tiling#AUTO} unless changed): for tests and comparisons. */
-    void tiling(Tiling rule) {
+    public void tiling(Tiling rule) {
         tiling = rule;
     }
 
@@ -319,7 +321,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Whether this device runs the sm_90a product kernels. */
-    boolean hasWgmma() {
+    public boolean hasWgmma() {
         return kernels.hopper();
     }
 

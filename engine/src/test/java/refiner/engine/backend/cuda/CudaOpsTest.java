@@ -134,7 +134,8 @@ class CudaOpsTest {
     private enum Generation {
         WMMA("", CudaBackend.Tiling.SHARED_128),
         WGMMA(" (wgmma)", CudaBackend.Tiling.SHARED_128),
-        WS256(" (wgmma, warp-specialised)", CudaBackend.Tiling.SPECIALISED_256);
+        WS256(" (wgmma, warp-specialised)", CudaBackend.Tiling.SPECIALISED_256),
+        PP128(" (wgmma, ping-pong)", CudaBackend.Tiling.PINGPONG_128);
 
         final String label;
         final CudaBackend.Tiling tiling;

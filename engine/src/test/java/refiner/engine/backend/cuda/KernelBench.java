@@ -21,8 +21,9 @@ import refiner.loader.safetensors.TensorInfo;
  * same run: the highest fp16 tensor rate (mma.sync, {@code peak_mma_f16}, and on compute
  * capability 9.0 wgmma, {@code peak_wgmma_f16}) and the device-to-device copy bandwidth
  * ({@code copy_f32x4}). On a device with the sm_90a kernels each product is timed on every kernel
- * generation side by side: WMMA, then wgmma with every thread copying and multiplying (v2), and
- * wgmma warp-specialised on 128 x 256 tiles (v4). Timing with CUDA events around each launch, after warm-up; the median of
+ * generation side by side: WMMA, then wgmma with every thread copying and multiplying (v2),
+ * wgmma warp-specialised on 128 x 256 tiles (v4), and warp-specialised "ping-pong" on 128 x 128
+ * tiles (v5). Timing with CUDA events around each launch, after warm-up; the median of
  * the repetitions is reported. Prints a table last. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.engine.backend.cuda.KernelBench [repetitions]}.
  */
@@ -35,9 +36,9 @@ public final class KernelBench {
     private String peakName;
     /** The product kernels of the rows being timed: 0 WMMA, then the sm_90a tilings below. */
     private int generation;
-    private static final String[] GENERATIONS = {" (wmma)", " (wgmma)", " (wgmma ws 256)"};
+    private static final String[] GENERATIONS = {" (wmma)", " (wgmma)", " (wgmma ws 256)", " (wgmma pp 128)"};
     private static final CudaBackend.Tiling[] TILINGS = {CudaBackend.Tiling.SHARED_128, CudaBackend.Tiling.SHARED_128,
-        CudaBackend.Tiling.SPECIALISED_256};
+        CudaBackend.Tiling.SPECIALISED_256, CudaBackend.Tiling.PINGPONG_128};
     private double peakBytes;
 
     private KernelBench(CudaBackend cuda, int reps, List<String> rows) {
