@@ -5,10 +5,12 @@
 #   scripts/device-check.sh [bench-repetitions]
 # Prints nvidia-smi, runs every test tagged "gpu" with the JUnit console launcher (kernel-by-kernel
 # checks against the reference loops, CUDA golden cases), then times each kernel on UNet shapes
-# against the card's measured ceilings, times full-size UNet steps on synthetic weights (and
-# profiles one by op), refines examples/shapes.png with the demo model on CUDA through the command
-# line, benchmarks the whole pipeline at 1024 px on a synthetic full-size refiner written there
-# (`refiner synth`, about 6 GB), and prints the kernel table, the step time, the op profile and the
+# against the card's measured ceilings, profiles one dense layer on each sm_90a tiling under
+# Nsight Compute where the machine runs it (its figures stay in the log only; a failure there
+# fails nothing), times full-size UNet steps on synthetic weights (also with every product on each
+# tiling, and one step profiled by op), refines examples/shapes.png with the demo model on CUDA
+# through the command line, benchmarks the whole pipeline at 1024 px on a synthetic full-size
+# refiner written there (`refiner synth`, about 6 GB), and prints the kernel table, the step time, the op profile and the
 # pipeline's stages last. Everything is also written to
 # $OUT (device-check.log, bench.txt, unet-step.txt, pipeline-1024.txt/.json, junit/) when OUT is
 # set, else to device/out.
@@ -54,6 +56,16 @@ cd "$root"
 echo "== kernel benchmark"
 timeout 150 "${java[@]}" -cp "$cp" refiner.engine.backend.cuda.KernelBench "$reps" | tee "$out/bench.txt"
 bench=${PIPESTATUS[0]}
+
+echo "== the dense layer 8192x768 * 6144x768^T on each sm_90a tiling, under Nsight Compute where it runs"
+ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+if [ -n "$ncu" ]; then
+  timeout 120 "$ncu" --clock-control none -k regex:wgmma --section SpeedOfLight --section ComputeWorkloadAnalysis \
+    --section WarpStateStats --section Occupancy "${java[@]}" -cp "$cp" refiner.engine.backend.cuda.ProductProfile 8192 768 6144 \
+    | grep -E "ProductProfile|^  [a-z_0-9]+wgmma|Duration|Throughput|Executed Ipc|Issue Slots|Stall|Warp Cycles Per|Achieved Occupancy|==ERROR=="
+else
+  echo "no ncu on this machine"
+fi
 
 echo "== full-size UNet step (synthetic weights)"
 timeout 150 "${java[@]}" -cp "$cp" refiner.tests.UNetStepBench "$root/device/shared/models/fullsize-manifest" 5 | tee "$out/unet-step.txt"
