@@ -10,10 +10,10 @@
 # fails nothing), times full-size UNet steps on synthetic weights (also with every product on each
 # tiling, and one step profiled by op), refines examples/shapes.png with the demo model on CUDA
 # through the command line, benchmarks the whole pipeline at 1024 px on a synthetic full-size
-# refiner written there (`refiner synth`, about 6 GB), and prints the kernel table, the step time, the op profile and the
-# pipeline's stages last. Everything is also written to
-# $OUT (device-check.log, bench.txt, unet-step.txt, pipeline-1024.txt/.json, junit/) when OUT is
-# set, else to device/out.
+# refiner written there (`refiner synth`, about 6 GB), and prints the kernel table, the step
+# times, the op profile and the pipeline's stages last. Everything is also written to $OUT
+# (device-check.log, bench.txt, unet-step.txt, pipeline-1024.txt/.json, junit/) when OUT is set,
+# else to device/out.
 # Each stage has its own time limit, so one hang leaves the others their turn. Exit status: 0 when
 # every stage passed, 1 otherwise (no GPU, no device/, a failed test or run).
 set -uo pipefail
