@@ -77,17 +77,26 @@ static void linear(int M, int K, int N, bool bias) {
     const std::string shape = " M" + std::to_string(M) + " K" + std::to_string(K) + " N" + std::to_string(N);
     report(std::string("linear_") + sfx<T>() + shape, e, y.f(), tol<T>());
     if constexpr (std::is_same_v<T, half>) {
-        if (K % 8 == 0 && N % 8 == 0) {  // the Hopper kernel's conditions
-            Buf<T> y2((size_t)M * N);
-            launch({(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, {256}, [&] { linear_wgmma(bx.p(), bw.p(), pb, y2.p(), M, N, K); });
-            report("linear_wgmma" + shape, e, y2.f(), tol<T>());
-        }
-        if (K % 8 == 0 && N % 8 == 0) {  // v4 and v5 on three blocks, so that each takes several tiles
-            Buf<T> y3((size_t)M * N), y4((size_t)M * N);
-            launch({3}, {384}, [&] { linear_wgmma_ws256(bx.p(), bw.p(), pb, y3.p(), M, N, K); });
-            report("linear_wgmma_ws256" + shape, e, y3.f(), tol<T>());
-            launch({3}, {384}, [&] { linear_wgmma_pp128(bx.p(), bw.p(), pb, y4.p(), M, N, K); });
-            report("linear_wgmma_pp128" + shape, e, y4.f(), tol<T>());
+        // The Hopper kernels' conditions; v4 and v5 on three blocks, so that each takes several
+        // tiles. Each also with a residual: the fp16 result plus r, rounded again.
+        if (K % 8 == 0 && N % 8 == 0) {
+            auto r = rounded<T>(rnd((size_t)M * N));
+            Buf<T> br(r);
+            std::vector<double> er(e.size());
+            for (size_t i = 0; i < e.size(); i++) er[i] = e[i] + r[i];
+            using Kernel = void (*)(const half*, const half*, const half*, const half*, half*, int, int, int);
+            const struct { const char* name; dim3e grid; unsigned threads; Kernel kernel; } ks[] = {
+                {"linear_wgmma", {(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, 256, linear_wgmma},
+                {"linear_wgmma_ws256", {3}, 384, linear_wgmma_ws256},
+                {"linear_wgmma_pp128", {3}, 384, linear_wgmma_pp128},
+            };
+            for (const auto& k : ks) {
+                Buf<T> y2((size_t)M * N), y3((size_t)M * N);
+                launch(k.grid, {k.threads}, [&] { k.kernel(bx.p(), bw.p(), pb, nullptr, y2.p(), M, N, K); });
+                report(k.name + shape, e, y2.f(), tol<T>());
+                launch(k.grid, {k.threads}, [&] { k.kernel(bx.p(), bw.p(), pb, br.p(), y3.p(), M, N, K); });
+                report(std::string(k.name) + " + residual" + shape, er, y3.f(), tol<T>());
+            }
         }
     }
 }

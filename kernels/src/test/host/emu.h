@@ -59,6 +59,11 @@ inline half __ushort_as_half(unsigned short b) {
     std::memcpy(&h, &b, 2);
     return h;
 }
+inline unsigned short __half_as_ushort(half h) {
+    unsigned short b;
+    std::memcpy(&b, &h, 2);
+    return b;
+}
 inline half2 __floats2half2_rn(float a, float b) { return {half(a), half(b)}; }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 using std::erff;

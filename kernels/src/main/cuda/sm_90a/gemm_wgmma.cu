@@ -1,6 +1,7 @@
 // gemm_wgmma.cu (sm_90a): the fp16 dense layers and convolutions on Hopper's warpgroup matrix
 // instructions. Same products as gemm.cu and conv.cu (C[M, N] = A[M, K] * B[N, K]^T + bias,
-// fp32 accumulation). CONV takes the image channels-last and the weight as [O, ky, kx, C], so that
+// fp32 accumulation); a dense layer may also add a residual R[M, N] to its fp16 result, rounded
+// again as the separate add would. CONV takes the image channels-last and the weight as [O, ky, kx, C], so that
 // a row of the implicit im2col matrix is made of 16-byte runs of 8 channels; it writes NCHW.
 //
 // Versions:
@@ -49,6 +50,10 @@
 //       Without the turns, a warpgroup could wait on a stage's "full" barrier two phases ahead,
 //       which a parity wait cannot tell from the phase before (the emulation caught it). Checked
 //       by the host emulation; not yet run on a GPU.
+//   v6  The dense layers of v2, v4 and v5 take an optional residual, added to the fp16 result in
+//       the epilogue (the transformer blocks' additions back to the stream: one pass over the
+//       residual instead of an add kernel's three). Checked by the host emulation; not yet run on
+//       a GPU.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
@@ -140,10 +145,19 @@ __device__ __forceinline__ unsigned char* aligned_smem(uint32_t& base) {
     return smem_dyn + (base - raw);
 }
 
+// The halfs of a and b (two in each, eight in each uint4) added in fp32 and rounded, as the add
+// kernel does; bits moved by intrinsics, not through pointers of another type.
+__device__ __forceinline__ uint32_t add2(uint32_t a, uint32_t b) {
+    const float lo = __half2float(__ushort_as_half((unsigned short)a)) + __half2float(__ushort_as_half((unsigned short)b));
+    const float hi = __half2float(__ushort_as_half((unsigned short)(a >> 16))) + __half2float(__ushort_as_half((unsigned short)(b >> 16)));
+    return (uint32_t)__half_as_ushort(__float2half_rn(lo)) | (uint32_t)__half_as_ushort(__float2half_rn(hi)) << 16;
+}
+__device__ __forceinline__ uint4 add8(uint4 a, uint4 b) { return uint4{add2(a.x, b.x), add2(a.y, b.y), add2(a.z, b.z), add2(a.w, b.w)}; }
+
 // v2: every thread copies and multiplies; one 128x128 tile per block.
 template <int MODE>
 __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
-                                        half* __restrict__ out, int M, int N, int K, ConvGeom g) {
+                                        const half* __restrict__ residual, half* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace wg;
     constexpr int STAGE_BYTES = Tile<128>::STAGE_BYTES;
     uint32_t base;
@@ -213,7 +227,10 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
         const uint4 v = *reinterpret_cast<const uint4*>(e + line * LDE + c * 8);
         if (MODE == LINEAR) {
             const int m = m0 + line, n = n0 + c * 8;
-            if (m < M && n < N) *reinterpret_cast<uint4*>(out + (size_t)m * N + n) = v;
+            if (m < M && n < N) {
+                const size_t at = (size_t)m * N + n;
+                *reinterpret_cast<uint4*>(out + at) = residual != nullptr ? add8(v, *reinterpret_cast<const uint4*>(residual + at)) : v;
+            }
         } else {
             const int n = n0 + line, m = m0 + c * 8;
             if (n < N && m < M) {
@@ -239,7 +256,7 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
 // each product warpgroup whole tiles, the block's even tiles to warpgroup 1 and odd ones to 2.
 template <int MODE, bool PINGPONG>
 __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
-                                        half* __restrict__ out, int M, int N, int K, ConvGeom g) {
+                                        const half* __restrict__ residual, half* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace wg;
     constexpr int BN = PINGPONG ? 128 : 256, STAGES = PINGPONG ? 6 : 4, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
     constexpr int HALVES = PINGPONG ? 2 : 1;  // 64-row halves of a tile that one warpgroup multiplies
@@ -353,7 +370,12 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
                     if (m >= M || n >= N) continue;
                     const float v0 = d[(h * J + j) * 4 + 2 * i2], v1 = d[(h * J + j) * 4 + 2 * i2 + 1];
                     if (MODE == LINEAR) {
-                        *reinterpret_cast<half2*>(out + (size_t)m * N + n) = __floats2half2_rn(v0, v1);
+                        half2 h = __floats2half2_rn(v0, v1);
+                        if (residual != nullptr) {
+                            const half2 r = *reinterpret_cast<const half2*>(residual + (size_t)m * N + n);
+                            h = __floats2half2_rn(__half2float(h.x) + __half2float(r.x), __half2float(h.y) + __half2float(r.y));
+                        }
+                        *reinterpret_cast<half2*>(out + (size_t)m * N + n) = h;
                     } else {
                         out[at[i2] + (size_t)n * ohw] = __float2half_rn(v0);
                         if (n + 1 < N) out[at[i2] + (size_t)(n + 1) * ohw] = __float2half_rn(v1);
@@ -365,41 +387,41 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
 }
 
 extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
-linear_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
-             int M, int N, int K) {
-    wg_gemm<LINEAR>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+linear_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, const half* __restrict__ residual,
+             half* __restrict__ y, int M, int N, int K) {
+    wg_gemm<LINEAR>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
 }
 
 // x is channels-last [B, H, W, C] and w [O, ks, ks, C] (C % 8 == 0); y is NCHW [B, O, OH, OW].
 extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
 conv2d_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
              int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
-    wg_gemm<CONV>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+    wg_gemm<CONV>(x, w, bias, nullptr, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
 // v4 and v5: 384 threads, at most one block per SM, any grid size; the convolutions as conv2d_wgmma.
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
-linear_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
-                   int M, int N, int K) {
-    ws_gemm<LINEAR, false>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+linear_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias,
+                   const half* __restrict__ residual, half* __restrict__ y, int M, int N, int K) {
+    ws_gemm<LINEAR, false>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
 }
 
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
 conv2d_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
                    int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
-    ws_gemm<CONV, false>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+    ws_gemm<CONV, false>(x, w, bias, nullptr, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
-linear_wgmma_pp128(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
-                   int M, int N, int K) {
-    ws_gemm<LINEAR, true>(x, w, bias, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+linear_wgmma_pp128(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias,
+                   const half* __restrict__ residual, half* __restrict__ y, int M, int N, int K) {
+    ws_gemm<LINEAR, true>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
 }
 
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
 conv2d_wgmma_pp128(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
                    int B, int C, int H, int W, int O, int ks, int stride, int pad, int OH, int OW) {
-    ws_gemm<CONV, true>(x, w, bias, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
+    ws_gemm<CONV, true>(x, w, bias, nullptr, y, B * OH * OW, O, C * ks * ks, ConvGeom{C, H, W, ks, stride, pad, OH, OW});
 }
 
 // The ceiling of this instruction: each warpgroup chains wgmma m64n128k16 on one shared-memory

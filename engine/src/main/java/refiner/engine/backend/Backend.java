@@ -37,6 +37,17 @@ public interface Backend extends AutoCloseable {
     Tensor linear(Tensor x, Tensor w, Tensor bias);
 
     /**
+     * residual[..., N] + (x[..., K] * w[N, K]^T + bias[N]): a layer's output added back to the
+     * stream. As {@code add(residual, linear(x, w, bias))}, which a backend may fuse into the
+     * product's epilogue with the same result; this default does not fuse.
+     */
+    default Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual) {
+        try (Tensor y = linear(x, w, bias)) {
+            return add(residual, y);
+        }
+    }
+
+    /**
      * 2-D convolution, square kernel, zero padding: x[B, C, H, W], w[O, C, k, k], bias[O] (or null)
      * -> [B, O, (H + 2p - k) / s + 1, (W + 2p - k) / s + 1].
      */

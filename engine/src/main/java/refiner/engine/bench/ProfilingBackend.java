@@ -136,6 +136,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual) {
+        long macs = x.numel() * w.dim(0);
+        String shape = x.numel() / w.dim(1) + "x" + w.dim(1) + " -> " + w.dim(0) + ", + residual";
+        return timedTensor("linear", shape, macs, () -> delegate.linear(in(x), in(w), in(bias), in(residual)));
+    }
+
+    @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
         long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1, outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
         return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW, stride == 1 ? "" : ", stride " + stride,

@@ -27,18 +27,15 @@ final class ClipEncoderLayer {
 
     /** x[B, L, D] -> [B, L, D]. */
     Tensor forward(Tensor x) {
-        var b = x.backend();
         Tensor h;
-        try (Tensor n = layerNorm1.forward(x);                  // [B, L, D]
-             Tensor a = selfAttn.forward(n, null, true)) {      // [B, L, D]
-            h = b.add(x, a);
+        try (Tensor n = layerNorm1.forward(x)) {                // [B, L, D]
+            h = selfAttn.forward(n, null, true, x);             // [B, L, D]
         }
         try (h;
              Tensor n = layerNorm2.forward(h);                  // [B, L, D]
              Tensor up = fc1.forward(n);                        // [B, L, I]
-             Tensor a = b.activation(up, act);                  // [B, L, I]
-             Tensor down = fc2.forward(a)) {                    // [B, L, D]
-            return b.add(h, down);
+             Tensor a = x.backend().activation(up, act)) {      // [B, L, I]
+            return fc2.forward(a, h);                           // [B, L, D]
         }
     }
 }

@@ -63,12 +63,13 @@ public final class Attention {
     }
 
     /**
-     * x[B, Lq, C] attending to {@code context}[B, Lk, Cctx] (x itself when null) -> [B, Lq, C];
-     * with {@code causal}, position i sees positions 0..i only.
+     * x[B, Lq, C] attending to {@code context}[B, Lk, Cctx] (x itself when null) -> [B, Lq, C],
+     * added to {@code residual}[B, Lq, C] where not null; with {@code causal}, position i sees
+     * positions 0..i only.
      */
-    public Tensor forward(Tensor x, Tensor context, boolean causal) {
+    public Tensor forward(Tensor x, Tensor context, boolean causal, Tensor residual) {
         try (KeyValues kv = keyValues(context == null ? x : context)) {
-            return attend(x, kv, causal);
+            return attend(x, kv, causal, residual);
         }
     }
 
@@ -83,15 +84,15 @@ public final class Attention {
         }
     }
 
-    /** x[B, Lq, C] attending to keys and values projected before -> [B, Lq, C]. */
-    public Tensor forward(Tensor x, KeyValues context) {
-        return attend(x, context, false);
+    /** x[B, Lq, C] attending to keys and values projected before -> residual[B, Lq, C] + [B, Lq, C]. */
+    public Tensor forward(Tensor x, KeyValues context, Tensor residual) {
+        return attend(x, context, false, residual);
     }
 
-    private Tensor attend(Tensor x, KeyValues kv, boolean causal) {
+    private Tensor attend(Tensor x, KeyValues kv, boolean causal, Tensor residual) {
         try (Tensor query = q.forward(x);           // [B, Lq, C]
              Tensor mixed = x.backend().attention(query, kv.key(), kv.value(), heads, causal)) { // [B, Lq, C]
-            return out.forward(mixed);              // [B, Lq, C]
+            return out.forward(mixed, residual);    // [B, Lq, C]
         }
     }
 }

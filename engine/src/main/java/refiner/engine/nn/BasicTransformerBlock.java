@@ -33,17 +33,16 @@ public final class BasicTransformerBlock {
 
     /** x[B, L, C], with the text's keys and values for the cross-attention -> [B, L, C]. */
     public Tensor forward(Tensor x, KeyValues context) {
-        var b = x.backend();
         Tensor h1;
-        try (Tensor n = norm1.forward(x); Tensor a = attn1.forward(n, null, false)) { // [B, L, C]
-            h1 = b.add(x, a);
+        try (Tensor n = norm1.forward(x)) {
+            h1 = attn1.forward(n, null, false, x);          // [B, L, C]
         }
         Tensor h2;
-        try (h1; Tensor n = norm2.forward(h1); Tensor a = attn2.forward(n, context)) { // [B, L, C]
-            h2 = b.add(h1, a);
+        try (h1; Tensor n = norm2.forward(h1)) {
+            h2 = attn2.forward(n, context, h1);             // [B, L, C]
         }
-        try (h2; Tensor n = norm3.forward(h2); Tensor f = ff.forward(n)) { // [B, L, C]
-            return b.add(h2, f);
+        try (h2; Tensor n = norm3.forward(h2)) {
+            return ff.forward(n, h2);                       // [B, L, C]
         }
     }
 }

@@ -18,12 +18,12 @@ public final class FeedForward {
         this.geglu = geglu;
     }
 
-    /** x[..., D] -> [..., D]. */
-    public Tensor forward(Tensor x) {
+    /** x[..., D] -> residual[..., D] + the feed-forward of x. */
+    public Tensor forward(Tensor x, Tensor residual) {
         try (Tensor h = proj.forward(x);                        // [..., 2F] or [..., F]
              Tensor a = geglu ? x.backend().geglu(h)            // [..., F]
                      : x.backend().activation(h, Activation.GELU)) {
-            return down.forward(a);                             // [..., D]
+            return down.forward(a, residual);                   // [..., D]
         }
     }
 }

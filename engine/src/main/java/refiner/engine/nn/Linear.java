@@ -17,4 +17,9 @@ public final class Linear {
     public Tensor forward(Tensor x) {
         return x.backend().linear(x, weight, bias);
     }
+
+    /** x[..., in] -> residual[..., out] + the layer's output (residual null: the output alone). */
+    public Tensor forward(Tensor x, Tensor residual) {
+        return residual == null ? forward(x) : x.backend().linear(x, weight, bias, residual);
+    }
 }

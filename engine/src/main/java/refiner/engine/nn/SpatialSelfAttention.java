@@ -23,7 +23,7 @@ public final class SpatialSelfAttention {
         var b = x.backend();
         try (Tensor n = groupNorm.forward(x);                   // [B, C, H, W]
              Tensor tokens = b.toTokens(n);                     // [B, HW, C]
-             Tensor mixed = attention.forward(tokens, null, false); // [B, HW, C]
+             Tensor mixed = attention.forward(tokens, null, false, null); // [B, HW, C]
              Tensor image = b.toImage(mixed, x.dim(2), x.dim(3))) { // [B, C, H, W]
             return b.add(image, x);
         }

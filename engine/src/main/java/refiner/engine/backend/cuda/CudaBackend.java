@@ -327,20 +327,37 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
-        CUdeviceptr px = in(x, "linear"), pw = in(w, "linear");
+        return linear(x, w, bias, null, "linear");
+    }
+
+    /** On the sm_90a kernels the residual is added in the product's epilogue; elsewhere after it. */
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual) {
         int k = x.dim(-1);
-        if (w.rank() != 2 || w.dim(1) != k) throw new IllegalArgumentException("linear: weight " + w + " does not match input " + x);
+        if (!wgmma(k) || w.dim(0) % 8 != 0) return Backend.super.linear(x, w, bias, residual);
+        return linear(x, w, bias, residual, "linear (with residual)");
+    }
+
+    private Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual, String op) {
+        CUdeviceptr px = in(x, op), pw = in(w, op);
+        int k = x.dim(-1);
+        if (w.rank() != 2 || w.dim(1) != k) throw new IllegalArgumentException(op + ": weight " + w + " does not match input " + x);
         int n = w.dim(0);
-        CUdeviceptr pb = optional(bias, n, "linear");
+        CUdeviceptr pb = optional(bias, n, op);
         long m = x.numel() / Math.max(k, 1);
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
+        CUdeviceptr pr = new CUdeviceptr();
+        if (residual != null) {
+            pr = in(residual, op);
+            if (!Arrays.equals(residual.shape(), shape)) throw new IllegalArgumentException(op + ": residual " + residual + " is not the output's shape");
+        }
         Tensor y = allocate(shape);
-        Kernels.Args args = new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k);
         if (wgmma(k) && n % 8 == 0) {
-            launchWgmma("linear_wgmma", m, n, k, args);
+            launchWgmma("linear_wgmma", m, n, k, new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(pr).ptr(out(y)).i((int) m).i(n).i(k));
         } else {
-            kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1, args);
+            kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1,
+                    new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k));
         }
         return checked(y);
     }

@@ -130,6 +130,19 @@ class CudaOpsTest {
         }
     }
 
+    /** A dense layer's output added to a residual: fused on the sm_90a kernels, after the product elsewhere. */
+    @ParameterizedTest(name = "{0} linear + residual M={1} K={2} N={3}")
+    @CsvSource({"F16, 7, 16, 8", "F16, 130, 72, 200", "F16, 257, 320, 136", "F16, 300, 136, 512", "F16, 2, 2816, 1280",
+        "F16, 300, 36, 130", "F32, 130, 72, 200"})
+    void linearResidual(Precision p, int m, int k, int n) {
+        Pair x = act(p, m, k), w = weight(p, 1.0 / Math.sqrt(k), 0, n, k), b = weight(p, 0.5, 2.0, n), r = act(p, 1.0, 1.0, m, n);
+        Tensor expected = REF.linear(x.ref, w.ref, b.ref, r.ref);
+        for (Generation g : generations(p)) {
+            g.select(CUDA.get(p));
+            check(p, expected, CUDA.get(p).linear(x.cuda, w.cuda, b.cuda, r.cuda), "linear + residual" + g.label);
+        }
+    }
+
     /** The product kernels: WMMA, and on sm_90a each tiling of wgmma. */
     private enum Generation {
         WMMA("", CudaBackend.Tiling.SHARED_128),

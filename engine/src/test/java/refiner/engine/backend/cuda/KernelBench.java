@@ -152,6 +152,12 @@ public final class KernelBench {
             generations(() -> row("linear" + generation(), shape, flops, bytes, () -> cuda.linear(x, w, b)));
             x.close();
         }
+        // An attention's output projection added back to the stream: the residual read in the epilogue.
+        try (Tensor x = act(8192, 768); Tensor r = act(8192, 768)) {
+            Tensor w = weight(1 / Math.sqrt(768), 768, 768), b = weight(0.1, 768);
+            double flops = 2.0 * 8192 * 768 * 768, bytes = 2.0 * (3.0 * 8192 * 768 + 768.0 * 768);
+            generations(() -> row("linear + residual" + generation(), "8192x768 * 768x768^T", flops, bytes, () -> cuda.linear(x, w, b, r)));
+        }
         int[][] convs = {{2, 384, 128, 384}, {2, 768, 64, 768}, {2, 1536, 32, 1536}, {2, 4, 128, 384}};
         for (int[] c : convs) {
             int bsz = c[0], ch = c[1], hw = c[2], o = c[3];
