@@ -101,6 +101,31 @@ static void linear(int M, int K, int N, bool bias) {
     }
 }
 
+// A feed-forward projection with its GEGLU: x[M, K] w[2F, K]^T + b, y = value * gelu(gate); the
+// kernel takes w and b with rows in blocks of 64 values then their 64 gates.
+static void linear_geglu(int M, int K, int F) {
+    auto x = rounded<half>(rnd((size_t)M * K)), w = rounded<half>(rnd((size_t)2 * F * K, 1.0f / std::sqrt(K))), b = rounded<half>(rnd(2 * F, 0.5f));
+    std::vector<double> e((size_t)M * F);
+    for (int m = 0; m < M; m++)
+        for (int f = 0; f < F; f++) {
+            double h = b[f], g = b[F + f];
+            for (int k = 0; k < K; k++) {
+                h += (double)x[(size_t)m * K + k] * w[(size_t)f * K + k];
+                g += (double)x[(size_t)m * K + k] * w[(size_t)(F + f) * K + k];
+            }
+            e[(size_t)m * F + f] = h * 0.5 * g * (1.0 + std::erf(g / std::sqrt(2.0)));
+        }
+    std::vector<float> wp(w.size()), bp(b.size());
+    for (int r = 0; r < 2 * F; r++) {  // permuted row r: block r / 128, its values then its gates
+        const int blk = r / 128, i = r % 128, src = i < 64 ? blk * 64 + i : F + blk * 64 + i - 64;
+        std::copy(w.begin() + (size_t)src * K, w.begin() + (size_t)(src + 1) * K, wp.begin() + (size_t)r * K);
+        bp[r] = b[src];
+    }
+    Buf<half> bx(x), bw(wp), bb(bp), y((size_t)M * F);
+    launch({(unsigned)(2 * F / 128), (unsigned)(M + 127) / 128}, {256}, [&] { linear_wgmma_geglu(bx.p(), bw.p(), bb.p(), y.p(), M, 2 * F, K); });
+    report("linear_wgmma_geglu M" + std::to_string(M) + " K" + std::to_string(K) + " F" + std::to_string(F), e, y.f(), tol<half>());
+}
+
 template <class T>
 static void conv(int B, int C, int H, int W, int O, int ks, int s, int p) {
     const int OH = (H + 2 * p - ks) / s + 1, OW = (W + 2 * p - ks) / s + 1;
@@ -395,6 +420,8 @@ int main() {
     linear<half>(257, 264, 136, true);
     linear<half>(300, 136, 512, true);
     linear<half>(130, 520, 256, false);
+    linear_geglu(130, 72, 64);
+    linear_geglu(257, 136, 192);
     linear<float>(70, 72, 65, true);
     linear<float>(7, 13, 5, false);
     linear<float>(200, 36, 130, true);

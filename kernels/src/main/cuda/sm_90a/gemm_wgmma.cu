@@ -53,7 +53,9 @@
 //   v6  The dense layers of v2, v4 and v5 take an optional residual, added to the fp16 result in
 //       the epilogue (the transformer blocks' additions back to the stream: one pass over the
 //       residual instead of an add kernel's three). Checked by the host emulation; not yet run on
-//       a GPU.
+//       a GPU. With GEGLU (`linear_wgmma_geglu`, v2 only), a feed-forward's projection and its
+//       gating in one kernel: the weight's rows interleaved in blocks of 64 values and 64 gates, so
+//       the epilogue writes value * gelu(gate) and the [M, 2F] projection never reaches memory.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
@@ -154,8 +156,18 @@ __device__ __forceinline__ uint32_t add2(uint32_t a, uint32_t b) {
 }
 __device__ __forceinline__ uint4 add8(uint4 a, uint4 b) { return uint4{add2(a.x, b.x), add2(a.y, b.y), add2(a.z, b.z), add2(a.w, b.w)}; }
 
-// v2: every thread copies and multiplies; one 128x128 tile per block.
-template <int MODE>
+// value * gelu(gate) for two and eight halfs, in fp32 and rounded, as the GEGLU kernel does.
+__device__ __forceinline__ uint32_t geglu2(uint32_t h, uint32_t g) {
+    const float lo = __half2float(__ushort_as_half((unsigned short)h)) * gelu_erf(__half2float(__ushort_as_half((unsigned short)g)));
+    const float hi = __half2float(__ushort_as_half((unsigned short)(h >> 16))) * gelu_erf(__half2float(__ushort_as_half((unsigned short)(g >> 16))));
+    return (uint32_t)__half_as_ushort(__float2half_rn(lo)) | (uint32_t)__half_as_ushort(__float2half_rn(hi)) << 16;
+}
+__device__ __forceinline__ uint4 geglu8(uint4 h, uint4 g) { return uint4{geglu2(h.x, g.x), geglu2(h.y, g.y), geglu2(h.z, g.z), geglu2(h.w, g.w)}; }
+
+// v2: every thread copies and multiplies; one 128x128 tile per block. With GEGLU (LINEAR only),
+// B's rows come in blocks of 64 values then their 64 gates, so that a tile holds both halves of
+// 64 outputs y[m, f] = value * gelu(gate), y being [M, N / 2].
+template <int MODE, bool GEGLU = false>
 __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
                                         const half* __restrict__ residual, half* __restrict__ out, int M, int N, int K, ConvGeom g) {
     using namespace wg;
@@ -221,29 +233,40 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
         }
     }
     __syncthreads();
+    if constexpr (GEGLU) {
 #pragma unroll
-    for (int i = 0; i < 128 * CHUNKS / THREADS; i++) {  // lines of chunks of 8 halfs
-        const int q = tid + i * THREADS, line = q / CHUNKS, c = q % CHUNKS;
-        const uint4 v = *reinterpret_cast<const uint4*>(e + line * LDE + c * 8);
-        if (MODE == LINEAR) {
-            const int m = m0 + line, n = n0 + c * 8;
-            if (m < M && n < N) {
-                const size_t at = (size_t)m * N + n;
-                *reinterpret_cast<uint4*>(out + at) = residual != nullptr ? add8(v, *reinterpret_cast<const uint4*>(residual + at)) : v;
-            }
-        } else {
-            const int n = n0 + line, m = m0 + c * 8;
-            if (n < N && m < M) {
-                const int b = m / ohw, p = m - b * ohw;
-                if (ohw % 8 == 0) {
-                    *reinterpret_cast<uint4*>(out + ((size_t)b * N + n) * ohw + p) = v;
-                } else {
-                    const uint32_t w4[4] = {v.x, v.y, v.z, v.w};
+        for (int i = 0; i < 128 * 8 / THREADS; i++) {  // 8 chunks of 8 outputs a row
+            const int q = tid + i * THREADS, line = q / 8, c = q % 8, m = m0 + line, f = blockIdx.x * 64 + c * 8;
+            if (m >= M) continue;
+            const uint4 h = *reinterpret_cast<const uint4*>(e + line * LDE + c * 8);
+            const uint4 gate = *reinterpret_cast<const uint4*>(e + line * LDE + 64 + c * 8);
+            *reinterpret_cast<uint4*>(out + (size_t)m * (N / 2) + f) = geglu8(h, gate);
+        }
+    } else {
 #pragma unroll
-                    for (int t = 0; t < 8; t++) {
-                        const int bt = (m + t) / ohw, pt = m + t - bt * ohw;
-                        const unsigned short bits = (unsigned short)(w4[t / 2] >> (16 * (t % 2)));
-                        if (m + t < M) out[((size_t)bt * N + n) * ohw + pt] = __ushort_as_half(bits);
+        for (int i = 0; i < 128 * CHUNKS / THREADS; i++) {  // lines of chunks of 8 halfs
+            const int q = tid + i * THREADS, line = q / CHUNKS, c = q % CHUNKS;
+            const uint4 v = *reinterpret_cast<const uint4*>(e + line * LDE + c * 8);
+            if (MODE == LINEAR) {
+                const int m = m0 + line, n = n0 + c * 8;
+                if (m < M && n < N) {
+                    const size_t at = (size_t)m * N + n;
+                    *reinterpret_cast<uint4*>(out + at) = residual != nullptr ? add8(v, *reinterpret_cast<const uint4*>(residual + at)) : v;
+                }
+            } else {
+                const int n = n0 + line, m = m0 + c * 8;
+                if (n < N && m < M) {
+                    const int b = m / ohw, p = m - b * ohw;
+                    if (ohw % 8 == 0) {
+                        *reinterpret_cast<uint4*>(out + ((size_t)b * N + n) * ohw + p) = v;
+                    } else {
+                        const uint32_t w4[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+                        for (int t = 0; t < 8; t++) {
+                            const int bt = (m + t) / ohw, pt = m + t - bt * ohw;
+                            const unsigned short bits = (unsigned short)(w4[t / 2] >> (16 * (t % 2)));
+                            if (m + t < M) out[((size_t)bt * N + n) * ohw + pt] = __ushort_as_half(bits);
+                        }
                     }
                 }
             }
@@ -390,6 +413,13 @@ extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
 linear_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, const half* __restrict__ residual,
              half* __restrict__ y, int M, int N, int K) {
     wg_gemm<LINEAR>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+}
+
+// y[M, N / 2] = GEGLU of x w^T + bias, w and bias in blocks of 64 values then 64 gates (N % 128 == 0).
+extern "C" __global__ void __launch_bounds__(wg::THREADS, 2)
+linear_wgmma_geglu(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias, half* __restrict__ y,
+                   int M, int N, int K) {
+    wg_gemm<LINEAR, true>(x, w, bias, nullptr, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
 }
 
 // x is channels-last [B, H, W, C] and w [O, ks, ks, C] (C % 8 == 0); y is NCHW [B, O, OH, OW].

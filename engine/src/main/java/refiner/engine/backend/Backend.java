@@ -48,6 +48,16 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * GEGLU of a projection: {@code geglu(linear(x, w, bias))}, w[2F, K], -> [..., F]; a backend
+     * may fuse the gating into the product's epilogue with the same result; this default does not.
+     */
+    default Tensor linearGeglu(Tensor x, Tensor w, Tensor bias) {
+        try (Tensor h = linear(x, w, bias)) {
+            return geglu(h);
+        }
+    }
+
+    /**
      * 2-D convolution, square kernel, zero padding: x[B, C, H, W], w[O, C, k, k], bias[O] (or null)
      * -> [B, O, (H + 2p - k) / s + 1, (W + 2p - k) / s + 1].
      */

@@ -143,6 +143,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor linearGeglu(Tensor x, Tensor w, Tensor bias) {
+        long macs = x.numel() * w.dim(0);
+        String shape = x.numel() / w.dim(1) + "x" + w.dim(1) + " -> " + w.dim(0) + ", GEGLU";
+        return timedTensor("linear", shape, macs, () -> delegate.linearGeglu(in(x), in(w), in(bias)));
+    }
+
+    @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
         long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1, outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
         return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW, stride == 1 ? "" : ", stride " + stride,

@@ -20,9 +20,13 @@ public final class FeedForward {
 
     /** x[..., D] -> residual[..., D] + the feed-forward of x. */
     public Tensor forward(Tensor x, Tensor residual) {
-        try (Tensor h = proj.forward(x);                        // [..., 2F] or [..., F]
-             Tensor a = geglu ? x.backend().geglu(h)            // [..., F]
-                     : x.backend().activation(h, Activation.GELU)) {
+        if (geglu) {
+            try (Tensor a = proj.forwardGeglu(x)) {             // [..., 2F] -> [..., F]
+                return down.forward(a, residual);               // [..., D]
+            }
+        }
+        try (Tensor h = proj.forward(x);                        // [..., F]
+             Tensor a = x.backend().activation(h, Activation.GELU)) {
             return down.forward(a, residual);                   // [..., D]
         }
     }

@@ -18,6 +18,11 @@ public final class Linear {
         return x.backend().linear(x, weight, bias);
     }
 
+    /** x[..., in] -> the GEGLU of the layer's output, [..., out / 2]. */
+    public Tensor forwardGeglu(Tensor x) {
+        return x.backend().linearGeglu(x, weight, bias);
+    }
+
     /** x[..., in] -> residual[..., out] + the layer's output (residual null: the output alone). */
     public Tensor forward(Tensor x, Tensor residual) {
         return residual == null ? forward(x) : x.backend().linear(x, weight, bias, residual);

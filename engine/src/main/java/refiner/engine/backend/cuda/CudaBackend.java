@@ -40,6 +40,8 @@ public final class CudaBackend implements Backend {
     /** The storage of every uploaded weight, and the channels-last copies of convolution weights made from them. */
     private final Set<Object> weightStorage = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Object, Tensor> channelsLast = new IdentityHashMap<>();
+    /** Feed-forward projections (and biases) with rows in blocks of 64 values then 64 gates, by the weight's storage. */
+    private final Map<Object, Tensor> gegluBlocks = new IdentityHashMap<>();
     private boolean debug;
     private boolean wgmmaAllowed = true;
     private Tiling tiling = Tiling.AUTO;
@@ -222,6 +224,7 @@ public final class CudaBackend implements Backend {
         weights.clear();
         weightStorage.clear();
         channelsLast.clear();
+        gegluBlocks.clear();
         kernels.unload();
         JCudaDriver.cuStreamDestroy(stream);
         JCudaDriver.cuDevicePrimaryCtxRelease(device);
@@ -336,6 +339,50 @@ public final class CudaBackend implements Backend {
         int k = x.dim(-1);
         if (!wgmma(k) || w.dim(0) % 8 != 0) return Backend.super.linear(x, w, bias, residual);
         return linear(x, w, bias, residual, "linear (with residual)");
+    }
+
+    /**
+     * On the sm_90a kernels (2F a multiple of 128), the product and the gating in one kernel over
+     * a copy of w and bias with rows in blocks of 64 values then their 64 gates, made on first use
+     * and kept with an uploaded weight; elsewhere the product, then GEGLU.
+     */
+    @Override
+    public Tensor linearGeglu(Tensor x, Tensor w, Tensor bias) {
+        CUdeviceptr px = in(x, "linearGeglu");
+        in(w, "linearGeglu");
+        int k = x.dim(-1), n = w.dim(0);
+        if (!wgmma(k) || n % 128 != 0) return Backend.super.linearGeglu(x, w, bias);
+        if (w.rank() != 2 || w.dim(1) != k) throw new IllegalArgumentException("linearGeglu: weight " + w + " does not match input " + x);
+        optional(bias, n, "linearGeglu");
+        long m = x.numel() / k;
+        int[] shape = x.shape();
+        shape[shape.length - 1] = n / 2;
+        Tensor wb = gegluBlocks(w), bb = bias == null ? null : gegluBlocks(bias);
+        try {
+            Tensor y = allocate(shape);
+            kernels.launch("gemm_wgmma", "linear_wgmma_geglu", n / 128, (int) ceilL(m, 128), 1, 256, 1, WGMMA_SHARED_BYTES,
+                    new Kernels.Args().ptr(px).ptr(out(wb)).ptr(bb == null ? new CUdeviceptr() : out(bb)).ptr(out(y)).i((int) m).i(n).i(k));
+            return checked(y);
+        } finally {
+            if (!weightStorage.contains(w.storage())) wb.close();
+            if (bb != null && !weightStorage.contains(bias.storage())) bb.close();
+        }
+    }
+
+    /** t[2F, ...] with its rows (elements, for a bias) in blocks of 64 values then their 64 gates. */
+    private Tensor gegluBlocks(Tensor t) {
+        Tensor cached = gegluBlocks.get(t.storage());
+        if (cached != null) return cached;
+        int f = t.dim(0) / 2;
+        long row = t.numel() / t.dim(0) * precision.bytes(), block = 64 * row;
+        Tensor p = allocate(t.shape());
+        CUdeviceptr src = out(t), dst = out(p);
+        for (int b = 0; b < f / 64; b++) {
+            JCudaDriver.cuMemcpyDtoDAsync(dst.withByteOffset(2 * b * block), src.withByteOffset(b * block), block, stream);
+            JCudaDriver.cuMemcpyDtoDAsync(dst.withByteOffset((2 * b + 1) * block), src.withByteOffset(f * row + b * block), block, stream);
+        }
+        if (weightStorage.contains(t.storage())) gegluBlocks.put(t.storage(), p);
+        return p;
     }
 
     private Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual, String op) {

@@ -143,6 +143,22 @@ class CudaOpsTest {
         }
     }
 
+    /**
+     * A feed-forward projection and its GEGLU: in one kernel on sm_90a where 2F is a multiple of
+     * 128 (over a blocked copy of w, cached for checkpoint weights), else the two ops.
+     */
+    @ParameterizedTest(name = "{0} linear + GEGLU M={1} K={2} F={3} checkpoint weight={4}")
+    @CsvSource({"F16, 7, 16, 64, true", "F16, 130, 72, 192, true", "F16, 300, 136, 320, false", "F16, 33, 40, 12, true",
+        "F16, 2, 2816, 128, true", "F32, 20, 24, 64, true"})
+    void linearGeglu(Precision p, int m, int k, int f, boolean checkpoint) {
+        Pair x = act(p, m, k), w = checkpoint ? weight(p, 1.0 / Math.sqrt(k), 0, 2 * f, k) : act(p, 1.0 / Math.sqrt(k), 0, 2 * f, k);
+        Pair b = weight(p, 0.5, 0, 2 * f);
+        Tensor expected = REF.linearGeglu(x.ref, w.ref, b.ref);
+        for (int run = 0; run < 2; run++) {  // the second run of a checkpoint weight reads the cached blocks
+            check(p, expected, CUDA.get(p).linearGeglu(x.cuda, w.cuda, b.cuda), "linear + GEGLU, run " + run);
+        }
+    }
+
     /** The product kernels: WMMA, and on sm_90a each tiling of wgmma. */
     private enum Generation {
         WMMA("", CudaBackend.Tiling.SHARED_128),

@@ -158,6 +158,13 @@ public final class KernelBench {
             double flops = 2.0 * 8192 * 768 * 768, bytes = 2.0 * (3.0 * 8192 * 768 + 768.0 * 768);
             generations(() -> row("linear + residual" + generation(), "8192x768 * 768x768^T", flops, bytes, () -> cuda.linear(x, w, b, r)));
         }
+        // A feed-forward projection and its gating in one kernel, against the "linear" row of the
+        // same product plus the "geglu" row below.
+        try (Tensor x = act(8192, 768)) {
+            Tensor w = weight(1 / Math.sqrt(768), 6144, 768), b = weight(0.1, 6144);
+            double flops = 2.0 * 8192 * 768 * 6144, bytes = 2.0 * (8192.0 * 768 + 6144.0 * 768 + 8192.0 * 3072);
+            row("linear + geglu", "8192x768 * 6144x768^T -> 3072", flops, bytes, () -> cuda.linearGeglu(x, w, b));
+        }
         int[][] convs = {{2, 384, 128, 384}, {2, 768, 64, 768}, {2, 1536, 32, 1536}, {2, 4, 128, 384}};
         for (int[] c : convs) {
             int bsz = c[0], ch = c[1], hw = c[2], o = c[3];
