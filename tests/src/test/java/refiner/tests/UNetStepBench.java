@@ -64,46 +64,18 @@ public final class UNetStepBench {
             System.out.printf("UNet built and weights uploaded in %.1f s on %s%n", (System.nanoTime() - t0) / 1e9, cuda.device());
             SplittableRandom rnd = new SplittableRandom(7);
             float[][] timeIds = {{1024, 1024, 0, 0, 2.5f}, {1024, 1024, 0, 0, 6}};
-            double[] ms = new double[steps], hostMs = new double[steps];
-            int notFinite = 0;
             float[] latents = normal(rnd, 2 * 4 * 128 * 128), prompt = normal(rnd, 2 * 77 * 1280), pooled = normal(rnd, 2 * 1280);
-            try (Tensor sample = cuda.upload(latents, 2, 4, 128, 128);
-                 Tensor context = cuda.upload(prompt, 2, 77, 1280);
-                 CrossAttention keyValues = unet.crossAttention(context);
-                 Tensor text = cuda.upload(pooled, 2, 1280)) {
-                for (int i = 0; i < steps; i++) {
-                    long s = System.nanoTime();
-                    try (Tensor out = unet.forward(sample, 281f, keyValues, text, timeIds)) {
-                        long queued = System.nanoTime();
-                        cuda.synchronize();
-                        ms[i] = (System.nanoTime() - s) / 1e6;
-                        hostMs[i] = (queued - s) / 1e6;
-                        if (i == steps - 1) {
-                            for (float v : cuda.download(out)) if (!Float.isFinite(v)) notFinite++;
-                        }
-                    }
-                    System.out.printf("step %d: %.1f ms (the host queued its work in %.1f ms)%n", i, ms[i], hostMs[i]);
-                }
-            }
+            Inputs inputs = new Inputs(latents, prompt, pooled, timeIds);
+            int[] notFinite = new int[1];
+            double[] ms = run(cuda, unet, inputs, steps, true, notFinite);
             System.out.printf("full-size UNet step, CFG batch 2, 1024 px, fp16: median %.1f ms over %d steps after warm-up; "
-                    + "%d non-finite output values%n", median(ms), steps - 1, notFinite);
+                    + "%d non-finite output values%n", median(ms), steps - 1, notFinite[0]);
             if (cuda.hasWgmma()) {
                 for (CudaBackend.Tiling t : CudaBackend.Tiling.values()) {
                     if (t == CudaBackend.Tiling.AUTO) continue;
                     cuda.tiling(t);
-                    try (Tensor sample = cuda.upload(latents, 2, 4, 128, 128);
-                         Tensor context = cuda.upload(prompt, 2, 77, 1280);
-                         CrossAttention keyValues = unet.crossAttention(context);
-                         Tensor text = cuda.upload(pooled, 2, 1280)) {
-                        for (int i = 0; i < steps; i++) {
-                            long s = System.nanoTime();
-                            try (Tensor out = unet.forward(sample, 281f, keyValues, text, timeIds)) {
-                                cuda.synchronize();
-                                ms[i] = (System.nanoTime() - s) / 1e6;
-                            }
-                        }
-                    }
-                    System.out.printf("full-size UNet step, every sm_90a product on %s: median %.1f ms%n", t, median(ms));
+                    double median = median(run(cuda, unet, inputs, steps, false, notFinite));
+                    System.out.printf("full-size UNet step, every sm_90a product on %s: median %.1f ms%n", t, median);
                 }
                 cuda.tiling(CudaBackend.Tiling.AUTO);
             }
@@ -125,6 +97,37 @@ public final class UNetStepBench {
                 System.out.printf("%-16s %6d %9.2f %6.1f%% %9.1f%n", o.op(), o.calls(), o.seconds() * 1e3, 100 * o.seconds() / total, o.gflops() / 1e3);
             }
         }
+    }
+
+    /** The step's inputs: latents [2, 4, 128, 128], text [2, 77, 1280], pooled text [2, 1280], time ids. */
+    private record Inputs(float[] latents, float[] prompt, float[] pooled, float[][] timeIds) {
+    }
+
+    /**
+     * Runs {@code steps} UNet steps, each synchronised, and returns their wall times in ms; with
+     * {@code log}, prints each; counts the last output's non-finite values into notFinite[0].
+     */
+    private static double[] run(CudaBackend cuda, UNet2DConditionModel unet, Inputs in, int steps, boolean log, int[] notFinite) {
+        double[] ms = new double[steps];
+        try (Tensor sample = cuda.upload(in.latents(), 2, 4, 128, 128);
+             Tensor context = cuda.upload(in.prompt(), 2, 77, 1280);
+             CrossAttention keyValues = unet.crossAttention(context);
+             Tensor text = cuda.upload(in.pooled(), 2, 1280)) {
+            for (int i = 0; i < steps; i++) {
+                long s = System.nanoTime();
+                try (Tensor out = unet.forward(sample, 281f, keyValues, text, in.timeIds())) {
+                    long queued = System.nanoTime();
+                    cuda.synchronize();
+                    ms[i] = (System.nanoTime() - s) / 1e6;
+                    if (i == steps - 1) {
+                        notFinite[0] = 0;
+                        for (float v : cuda.download(out)) if (!Float.isFinite(v)) notFinite[0]++;
+                    }
+                    if (log) System.out.printf("step %d: %.1f ms (the host queued its work in %.1f ms)%n", i, ms[i], (queued - s) / 1e6);
+                }
+            }
+        }
+        return ms;
     }
 
     /** The median of the step times after the first (warm-up) one. */
