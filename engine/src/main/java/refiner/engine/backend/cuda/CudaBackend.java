@@ -270,7 +270,7 @@ public final class CudaBackend implements Backend {
 
     /** The sm_90a product kernels (gemm_wgmma.cu). */
     public enum Tiling {
-        /** The rule of {@link #tiling(long, int, int)} (the default). */
+        /** The rule of {@link #auto(long, int, int, int)} (the default). */
         AUTO("", 128, 256),
         /** v2: every thread copies and multiplies, one 128 x 128 tile a block, two blocks an SM. */
         SHARED_128("", 128, 256),
@@ -287,6 +287,18 @@ public final class CudaBackend implements Backend {
             this.columns = columns;
             this.threads = threads;
         }
+
+        /**
+         * The rule of {@link #AUTO} on a device of {@code sms} multiprocessors: v2, except where its
+         * 128 x 128 tiles need a second block on some SMs while the 128 x 256 tiles of v4 fit in one
+         * round and the reduction is long (the 3x3 convolutions of 1536 channels at 32 x 32,
+         * measured 10 % faster on v4; every other UNet shape measured faster on v2).
+         */
+        static Tiling auto(long rows, int n, int k, int sms) {
+            long tiles = ceilL(rows, 128);
+            boolean v4 = tiles * ceil(n, 128) > sms && tiles * ceil(n, 256) <= sms && k >= 8192;
+            return v4 ? SPECIALISED_256 : SHARED_128;
+        }
     }
 
     /** Sets which sm_90a kernels the products run on ({@link Tiling#AUTO} unless changed): for tests and comparisons. */
@@ -294,17 +306,9 @@ public final class CudaBackend implements Backend {
         tiling = rule;
     }
 
-    /**
-     * The kernels an sm_90a product of {@code rows} x {@code n} over a reduction of {@code k} runs
-     * on: v2, except where its 128 x 128 tiles need a second block on some SMs while the 128 x 256
-     * tiles of v4 fit in one round and the reduction is long (the 3x3 convolutions of 1536
-     * channels at 32 x 32, measured 10 % faster on v4; every other UNet shape measured faster on v2).
-     */
+    /** The kernels an sm_90a product of {@code rows} x {@code n} over a reduction of {@code k} runs on. */
     private Tiling tiling(long rows, int n, int k) {
-        if (tiling != Tiling.AUTO) return tiling;
-        long tiles = ceilL(rows, 128);
-        boolean v4 = tiles * ceil(n, 128) > multiprocessors && tiles * ceil(n, 256) <= multiprocessors && k >= 8192;
-        return v4 ? Tiling.SPECIALISED_256 : Tiling.SHARED_128;
+        return tiling != Tiling.AUTO ? tiling : Tiling.auto(rows, n, k, multiprocessors);
     }
 
     /**
