@@ -1,8 +1,9 @@
 // gemm_wgmma.cu (sm_90a): the fp16 dense layers and convolutions on Hopper's warpgroup matrix
 // instructions. Same products as gemm.cu and conv.cu (C[M, N] = A[M, K] * B[N, K]^T + bias,
 // fp32 accumulation); a dense layer may also add a residual R[M, N] to its fp16 result, rounded
-// again as the separate add would. CONV takes the image channels-last and the weight as [O, ky, kx, C], so that
-// a row of the implicit im2col matrix is made of 16-byte runs of 8 channels; it writes NCHW.
+// again as the separate add would. CONV takes the image channels-last and the weight as
+// [O, ky, kx, C], so that a row of the implicit im2col matrix is made of 16-byte runs of 8
+// channels; it writes NCHW.
 //
 // Versions:
 //   v1  128x128x64 block tile, 2 warpgroups of 64x128 (wgmma m64n128k16, both operands from
@@ -147,21 +148,20 @@ __device__ __forceinline__ unsigned char* aligned_smem(uint32_t& base) {
     return smem_dyn + (base - raw);
 }
 
-// The halfs of a and b (two in each, eight in each uint4) added in fp32 and rounded, as the add
-// kernel does; bits moved by intrinsics, not through pointers of another type.
-__device__ __forceinline__ uint32_t add2(uint32_t a, uint32_t b) {
-    const float lo = __half2float(__ushort_as_half((unsigned short)a)) + __half2float(__ushort_as_half((unsigned short)b));
-    const float hi = __half2float(__ushort_as_half((unsigned short)(a >> 16))) + __half2float(__ushort_as_half((unsigned short)(b >> 16)));
+// The low and high halfs of a 32-bit word as floats, and two floats rounded into one word: bits
+// moved by intrinsics, not through pointers of another type.
+__device__ __forceinline__ float lo_f(uint32_t u) { return __half2float(__ushort_as_half((unsigned short)u)); }
+__device__ __forceinline__ float hi_f(uint32_t u) { return __half2float(__ushort_as_half((unsigned short)(u >> 16))); }
+__device__ __forceinline__ uint32_t pack_h2(float lo, float hi) {
     return (uint32_t)__half_as_ushort(__float2half_rn(lo)) | (uint32_t)__half_as_ushort(__float2half_rn(hi)) << 16;
 }
+
+// The halfs of a and b (two a word, eight a uint4) added in fp32 and rounded, as the add kernel does.
+__device__ __forceinline__ uint32_t add2(uint32_t a, uint32_t b) { return pack_h2(lo_f(a) + lo_f(b), hi_f(a) + hi_f(b)); }
 __device__ __forceinline__ uint4 add8(uint4 a, uint4 b) { return uint4{add2(a.x, b.x), add2(a.y, b.y), add2(a.z, b.z), add2(a.w, b.w)}; }
 
-// value * gelu(gate) for two and eight halfs, in fp32 and rounded, as the GEGLU kernel does.
-__device__ __forceinline__ uint32_t geglu2(uint32_t h, uint32_t g) {
-    const float lo = __half2float(__ushort_as_half((unsigned short)h)) * gelu_erf(__half2float(__ushort_as_half((unsigned short)g)));
-    const float hi = __half2float(__ushort_as_half((unsigned short)(h >> 16))) * gelu_erf(__half2float(__ushort_as_half((unsigned short)(g >> 16))));
-    return (uint32_t)__half_as_ushort(__float2half_rn(lo)) | (uint32_t)__half_as_ushort(__float2half_rn(hi)) << 16;
-}
+// value * gelu(gate) for the halfs of h and g, in fp32 and rounded, as the GEGLU kernel does.
+__device__ __forceinline__ uint32_t geglu2(uint32_t h, uint32_t g) { return pack_h2(lo_f(h) * gelu_erf(lo_f(g)), hi_f(h) * gelu_erf(hi_f(g))); }
 __device__ __forceinline__ uint4 geglu8(uint4 h, uint4 g) { return uint4{geglu2(h.x, g.x), geglu2(h.y, g.y), geglu2(h.z, g.z), geglu2(h.w, g.w)}; }
 
 // v2: every thread copies and multiplies; one 128x128 tile per block. With GEGLU (LINEAR only),
