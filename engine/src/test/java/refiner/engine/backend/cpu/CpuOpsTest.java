@@ -249,6 +249,23 @@ class CpuOpsTest {
         x.assertUnchanged();
     }
 
+    /** The fused forms are the product then the add or the gating, bit for bit, on the CPU. */
+    @ParameterizedTest(name = "linear + residual and linear + GEGLU, M={0} K={1} N={2}")
+    @CsvSource({"1, 8, 16", "7, 13, 10", "130, 72, 200"})
+    void fusedForms(int m, int k, int n) {
+        Pair x = act(1, m, k), w = weight(DType.F16, 1 / Math.sqrt(k), n, k), b = weight(DType.F16, 0.5, n), r = act(1, m, n);
+        try (Tensor y = CPU.linear(x.cpu, w.cpu, b.cpu);
+             Tensor sum = CPU.add(r.cpu, y);
+             Tensor fused = CPU.linear(x.cpu, w.cpu, b.cpu, r.cpu);
+             Tensor gated = CPU.geglu(y);
+             Tensor fusedGated = CPU.linearGeglu(x.cpu, w.cpu, b.cpu)) {
+            assertArrayEquals(CPU.download(sum), CPU.download(fused), "linear + residual");
+            assertArrayEquals(CPU.download(gated), CPU.download(fusedGated), "linear + GEGLU");
+        }
+        x.assertUnchanged();
+        r.assertUnchanged();
+    }
+
     @Test
     void pointwiseAndLayout() {
         Pair a = act(1, 2, 3, 5, 7), b = act(1, 2, 3, 5, 7), c = act(1, 2, 3);
