@@ -3,12 +3,14 @@
 // Blocks run one after another (so __shared__ may be a plain static); __syncthreads and
 // __syncwarp are barriers over the block and the warp; warp shuffles go through a per-warp
 // exchange slot; cp.async copies are queued per thread and land only at cp.async.wait_group, or
-// (built with REFINER_EMU_EAGER_COPIES) at once, the two extremes the device allows; WMMA fragments hold the whole 16x16 tile in every lane; mma.sync m16n8k16 and
-// ldmatrix exchange the lanes' registers through the warp and rebuild the PTX fragment layouts.
-// wgmma (sm_90a) products are queued per thread and computed at wgmma.wait_group from shared memory
-// as it is then, each thread its own accumulators, reading operands through the 128-byte swizzle of
-// their descriptors. mbarriers count arrivals and flip their phase under one lock; a thread's
-// cp.async copies tracked by an mbarrier land just before its arrival. It cannot show races that depend on real timing, nor speed.
+// (built with REFINER_EMU_EAGER_COPIES) at once, the two extremes the device allows; WMMA
+// fragments hold the whole 16x16 tile in every lane; mma.sync m16n8k16 and ldmatrix exchange the
+// lanes' registers through the warp and rebuild the PTX fragment layouts. wgmma (sm_90a) products
+// are queued per thread and computed at wgmma.wait_group from shared memory as it is then, each
+// thread its own accumulators, reading operands through the 128-byte swizzle of their
+// descriptors. mbarriers count arrivals and flip their phase under one lock; a thread's cp.async
+// copies tracked by an mbarrier land just before its arrival. It cannot show races that depend
+// on real timing, nor speed.
 #pragma once
 #include <barrier>
 #include <condition_variable>

@@ -38,8 +38,8 @@
 //       an SM, leave the tensor cores idle. A 128x128 version (six stages) was slower still on
 //       every shape but one, and was dropped.
 //   v4.1 The epilogue adds the bias to all accumulators before its first store, so the bias loads
-//       issue together (in v4 each pair waited behind the stores before it, a dependent load per
-//       32 columns). v2, v4 and v5 share one loader, which steps a row pointer per operand
+//       issue together (v4's PTX put each pair of loads after the stores of the 8 columns before
+//       it, in branches that may keep them there). v2, v4 and v5 share one loader, which steps a row pointer per operand
 //       instead of recomputing each row's address (v2's dense kernel: 105 registers, 124 before).
 //       Checked by the host emulation; not yet run on a GPU.
 //   v5  "Ping-pong" (`_pp128`): v4's loaders and mbarriers, 128x128 tiles, six 32 KB stages, and

@@ -130,23 +130,23 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
-        long macs = x.numel() * w.dim(0);
-        String shape = x.numel() / w.dim(1) + "x" + w.dim(1) + " -> " + w.dim(0);
-        return timedTensor("linear", shape, macs, () -> delegate.linear(in(x), in(w), in(bias)));
+        return timedProduct(x, w, "", () -> delegate.linear(in(x), in(w), in(bias)));
     }
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual) {
-        long macs = x.numel() * w.dim(0);
-        String shape = x.numel() / w.dim(1) + "x" + w.dim(1) + " -> " + w.dim(0) + ", + residual";
-        return timedTensor("linear", shape, macs, () -> delegate.linear(in(x), in(w), in(bias), in(residual)));
+        return timedProduct(x, w, ", + residual", () -> delegate.linear(in(x), in(w), in(bias), in(residual)));
     }
 
     @Override
     public Tensor linearGeglu(Tensor x, Tensor w, Tensor bias) {
-        long macs = x.numel() * w.dim(0);
-        String shape = x.numel() / w.dim(1) + "x" + w.dim(1) + " -> " + w.dim(0) + ", GEGLU";
-        return timedTensor("linear", shape, macs, () -> delegate.linearGeglu(in(x), in(w), in(bias)));
+        return timedProduct(x, w, ", GEGLU", () -> delegate.linearGeglu(in(x), in(w), in(bias)));
+    }
+
+    /** A dense layer's call as a "linear" op: shape rows x K -> N (and what it fuses), x w^T's MACs. */
+    private Tensor timedProduct(Tensor x, Tensor w, String fused, Supplier<Tensor> call) {
+        String shape = x.numel() / w.dim(1) + "x" + w.dim(1) + " -> " + w.dim(0) + fused;
+        return timedTensor("linear", shape, x.numel() * w.dim(0), call);
     }
 
     @Override

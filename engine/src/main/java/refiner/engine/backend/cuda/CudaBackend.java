@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -248,19 +249,40 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The convolution weight {@code w} [O, C, k, k] as [O, k, k, C] for the channels-last kernels: the
-     * same tensor for 1x1 kernels; for an uploaded weight, a copy made on first use and kept as
-     * long as the weight; otherwise a fresh copy, for the caller to close.
+     * A copy {@code make} derives from {@code w} in a layout a kernel needs: for an uploaded weight,
+     * made on first use and kept in {@code cache} as long as the weight; otherwise a fresh copy, for
+     * {@link #release(Tensor, Tensor)}.
+     */
+    private Tensor derived(Map<Object, Tensor> cache, Tensor w, Function<Tensor, Tensor> make) {
+        Tensor cached = cache.get(w.storage());
+        if (cached != null) return cached;
+        Tensor t = make.apply(w);
+        if (weightStorage.contains(w.storage())) cache.put(w.storage(), t);
+        return t;
+    }
+
+    /** Closes {@code copy}, derived from {@code w}, unless it is w itself or kept with the weight. */
+    private void release(Tensor copy, Tensor w) {
+        if (copy != w && !weightStorage.contains(w.storage())) copy.close();
+    }
+
+    /**
+     * The convolution weight {@code w} [O, C, k, k] as [O, k, k, C] for the channels-last kernels (the
+     * same tensor for 1x1 kernels), {@link #derived derived} from it.
      */
     private Tensor channelsLastWeight(Tensor w) {
         int o = w.dim(0), c = w.dim(1), kk = w.dim(2) * w.dim(3);
         if (kk == 1) return w;
-        Tensor cached = channelsLast.get(w.storage());
-        if (cached != null) return cached;
-        Tensor t = allocate(o, w.dim(2), w.dim(3), c);
-        transpose(out(w), out(t), o, c, kk);
-        if (weightStorage.contains(w.storage())) channelsLast.put(w.storage(), t);
-        return t;
+        return derived(channelsLast, w, v -> {
+            Tensor t = allocate(o, v.dim(2), v.dim(3), c);
+            transpose(out(v), out(t), o, c, kk);
+            return t;
+        });
+    }
+
+    /** Whether a dense layer of reduction {@code k} and {@code n} outputs runs on the sm_90a kernels. */
+    private boolean wgmmaDense(int k, int n) {
+        return wgmma(k) && n % 8 == 0;
     }
 
     /** Lets products use the sm_90a kernels where they apply (the default), or keeps them on WMMA: for comparisons. */
@@ -341,7 +363,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual) {
         int k = x.dim(-1);
-        if (!wgmma(k) || w.dim(0) % 8 != 0) return Backend.super.linear(x, w, bias, residual);
+        if (!wgmmaDense(k, w.dim(0))) return Backend.super.linear(x, w, bias, residual);
         return linear(x, w, bias, residual, "linear (with residual)");
     }
 
@@ -368,25 +390,27 @@ public final class CudaBackend implements Backend {
                     new Kernels.Args().ptr(px).ptr(out(wb)).ptr(bb == null ? new CUdeviceptr() : out(bb)).ptr(out(y)).i((int) m).i(n).i(k));
             return checked(y);
         } finally {
-            if (!weightStorage.contains(w.storage())) wb.close();
-            if (bb != null && !weightStorage.contains(bias.storage())) bb.close();
+            release(wb, w);
+            if (bb != null) release(bb, bias);
         }
     }
 
-    /** t[2F, ...] with its rows (elements, for a bias) in blocks of 64 values then their 64 gates. */
+    /**
+     * t[2F, ...] with its rows (elements, for a bias) in blocks of 64 values then their 64 gates,
+     * {@link #derived derived} from it.
+     */
     private Tensor gegluBlocks(Tensor t) {
-        Tensor cached = gegluBlocks.get(t.storage());
-        if (cached != null) return cached;
-        int f = t.dim(0) / 2;
-        long row = t.numel() / t.dim(0) * precision.bytes(), block = 64 * row;
-        Tensor p = allocate(t.shape());
-        CUdeviceptr src = out(t), dst = out(p);
-        for (int b = 0; b < f / 64; b++) {
-            JCudaDriver.cuMemcpyDtoDAsync(dst.withByteOffset(2 * b * block), src.withByteOffset(b * block), block, stream);
-            JCudaDriver.cuMemcpyDtoDAsync(dst.withByteOffset((2 * b + 1) * block), src.withByteOffset(f * row + b * block), block, stream);
-        }
-        if (weightStorage.contains(t.storage())) gegluBlocks.put(t.storage(), p);
-        return p;
+        return derived(gegluBlocks, t, v -> {
+            int f = v.dim(0) / 2;
+            long row = v.numel() / v.dim(0) * precision.bytes(), block = 64 * row;
+            Tensor p = allocate(v.shape());
+            CUdeviceptr src = out(v), dst = out(p);
+            for (int b = 0; b < f / 64; b++) {
+                JCudaDriver.cuMemcpyDtoDAsync(dst.withByteOffset(2 * b * block), src.withByteOffset(b * block), block, stream);
+                JCudaDriver.cuMemcpyDtoDAsync(dst.withByteOffset((2 * b + 1) * block), src.withByteOffset(f * row + b * block), block, stream);
+            }
+            return p;
+        });
     }
 
     private Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual, String op) {
@@ -404,7 +428,7 @@ public final class CudaBackend implements Backend {
             if (!Arrays.equals(residual.shape(), shape)) throw new IllegalArgumentException(op + ": residual " + residual + " is not the output's shape");
         }
         Tensor y = allocate(shape);
-        if (wgmma(k) && n % 8 == 0) {
+        if (wgmmaDense(k, n)) {
             launchWgmma("linear_wgmma", m, n, k, new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(pr).ptr(out(y)).i((int) m).i(n).i(k));
         } else {
             kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1,
@@ -437,7 +461,7 @@ public final class CudaBackend implements Backend {
                 if (wgmma) launchWgmma(channelsLast, (long) b * oh * ow, o, c * ks * ks, args);
                 else kernels.launch("conv", channelsLast, ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, args);
             } finally {
-                if (wt != w && !weightStorage.contains(w.storage())) wt.close();
+                release(wt, w);
             }
         } else {
             kernels.launch("conv", "conv2d_" + precision.suffix(), ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1,
