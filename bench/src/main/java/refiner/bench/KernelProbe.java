@@ -20,7 +20,9 @@ import refiner.loader.hf.ModelFolder;
  * {@code attention:B:Lq:Lk:H[:D]} attention with H heads of D (64 unless given), 4 B H Lq Lk D
  * flops, the exponentials not counted; {@code groupnorm:B:C:H:W:G} GroupNorm with SiLU in G
  * groups, its rate in billions of elements per second; {@code geglu:M:F} GEGLU over x[M, 2F], its
- * rate in billions of outputs per second; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
+ * rate in billions of outputs per second; {@code residual:M:K:N} the linear layer with a residual
+ * x[M, N] added, {@code geglu_linear:M:K:F} the GEGLU projection x[M, K] W[2F, K]^T gated to
+ * [M, F], both at the product's flops; {@code unet:N} one CFG step (batch 2, 77 text tokens) of
  * the UNet of the model folder named by the system property {@code model}, on N x N latents,
  * its keys and values of the text projected once beforehand, counted as the bench counts
  * {@code unet_step}; {@code vae_encode:N} and {@code vae_decode:N} the VAE of that folder on one
@@ -34,7 +36,7 @@ public final class KernelProbe implements AutoCloseable {
     private final String kind;
     private final int[] d;
     private final double gflop;
-    private Tensor x, w;
+    private Tensor x, w, r;
     private Weights weights;
     private UNet2DConditionModel unet;
     private AutoencoderKL vae;
@@ -71,10 +73,11 @@ public final class KernelProbe implements AutoCloseable {
                 x = backend.upload(Operands.random(rnd, 2 * d[0] * d[1], 1), d[0], 2 * d[1]);
                 gflop = 1e-9 * d[0] * d[1];
             }
-            case "linear" -> {
-                int m = d[0], k = d[1], n = d[2];
+            case "linear", "residual", "geglu_linear" -> {
+                int m = d[0], k = d[1], n = kind.equals("geglu_linear") ? 2 * d[2] : d[2];
                 x = backend.upload(Operands.random(rnd, m * k, 1), m, k);
                 w = backend.weight(Operands.f16("w", Operands.random(rnd, n * k, 1 / Math.sqrt(k)), n, k));
+                if (kind.equals("residual")) r = backend.upload(Operands.random(rnd, m * n, 1), m, n);
                 gflop = 2e-9 * m * k * n;
             }
             case "unet" -> {
@@ -124,6 +127,8 @@ public final class KernelProbe implements AutoCloseable {
             case "attention" -> backend.attention(x, w, w, d[3], false);
             case "conv" -> backend.conv2d(x, w, null, d[6], d[5] / 2);
             case "linear" -> backend.linear(x, w, null);
+            case "residual" -> backend.linear(x, w, null, r);
+            case "geglu_linear" -> backend.linearGeglu(x, w, null);
             case "groupnorm" -> backend.groupNorm(x, d[4], w, w, 1e-6f, true);
             case "geglu" -> backend.geglu(x);
             case "vae_decode" -> vae.decode(x);
@@ -156,6 +161,7 @@ public final class KernelProbe implements AutoCloseable {
         if (text != null) text.close();
         x.close();
         if (w != null) w.close();
+        if (r != null) r.close();
         backend.close();
         if (weights != null) weights.close();
     }

@@ -104,18 +104,58 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
-        HostTensors.check(this, x, "linear x");
-        HostTensors.check(this, w, "linear w");
-        HostTensors.rank("linear", w, 2);
-        int k = x.dim(-1), n = w.dim(0);
-        if (w.dim(1) != k) throw new IllegalArgumentException("linear: x " + x + " does not match w " + w);
-        float[] b = vector("linear bias", bias, n);
-        int m = (int) (x.numel() / k);
+        int k = checkLinear("linear", x, w), n = w.dim(0);
+        Tensor y = allocate(rows(x, n));
+        gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, null,
+                vector("linear bias", bias, n));
+        return y;
+    }
+
+    /** The residual is added to each block of rows of the product as its last K slice ends. */
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual) {
+        int k = checkLinear("linear", x, w), n = w.dim(0);
+        HostTensors.check(this, residual, "linear residual");
+        if (!Arrays.equals(residual.shape(), rows(x, n))) throw new IllegalArgumentException("linear: residual " + residual + " does not match x " + x + " and w " + w);
+        Tensor y = allocate(rows(x, n));
+        gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null,
+                vector("linear bias", bias, n), Gemm.Epilogue.residual(data(residual)));
+        return y;
+    }
+
+    /**
+     * One product over W's rows in pairs of strips (values, then their gates; see
+     * {@link GegluColumns}), each block of rows gated as its last K slice ends.
+     */
+    @Override
+    public Tensor linearGeglu(Tensor x, Tensor w, Tensor bias) {
+        int k = checkLinear("linearGeglu", x, w), f2 = w.dim(0);
+        if (f2 % 2 != 0) throw new IllegalArgumentException("linearGeglu: odd number of rows in w " + w);
+        int f = f2 / 2, n = GegluColumns.columns(f), m = (int) (x.numel() / k);
+        float[] b = GegluColumns.bias(vector("linearGeglu bias", bias, f2), f);
+        Tensor y = allocate(rows(x, f));
+        try (Tensor h = allocate(m, n)) {
+            gemm.multiply(m, n, k, new RowPacker(x, 0, k), new GegluColumns(new RowPacker(w, 0, k), f), data(h), 0, n, n, 0, null, b,
+                    Gemm.Epilogue.geglu(data(y), f));
+        }
+        return y;
+    }
+
+    /** Checks x[..., K] against w[N, K] and returns K. */
+    private int checkLinear(String op, Tensor x, Tensor w) {
+        HostTensors.check(this, x, op + " x");
+        HostTensors.check(this, w, op + " w");
+        HostTensors.rank(op, w, 2);
+        int k = x.dim(-1);
+        if (w.dim(1) != k) throw new IllegalArgumentException(op + ": x " + x + " does not match w " + w);
+        return k;
+    }
+
+    /** x's shape with its last dimension replaced by n. */
+    private static int[] rows(Tensor x, int n) {
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
-        Tensor y = allocate(shape);
-        gemm.multiply(m, n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null, b);
-        return y;
+        return shape;
     }
 
     @Override

@@ -86,6 +86,39 @@ final class Gemm {
         void pack(MemorySegment dst, long off, int from, int count, int width, int k0, int kc);
     }
 
+    /** Rows of a mapped weight that a block may read ahead (see the class comment). */
+    interface Ahead {
+        /** Whether the rows are read from a mapped weight (not an array already in the heap). */
+        boolean mapped();
+
+        /** Reads one value from every 64 bytes of rows {@code [from, from + count)} over k in {@code [k0, k0 + kc)}; returns their sum. */
+        int touch(int from, int count, int k0, int kc);
+    }
+
+    /**
+     * What a block does to its rows of C once its last K slice is in, while they are in cache:
+     * nothing; add {@code residual}, indexed as C; or, for a product whose columns come in
+     * pairs of strips (NR values, then their NR gates), write {@code gated[i * f + j]} = value
+     * times GELU(gate) for the f outputs of each row, the same bits as {@link VectorMath#gelu}
+     * and {@link VectorMath#multiply} over the separate halves.
+     */
+    record Epilogue(float[] residual, float[] gated, int f) {
+        static final Epilogue NONE = new Epilogue(null, null, 0);
+
+        static Epilogue residual(float[] r) {
+            return new Epilogue(r, null, 0);
+        }
+
+        static Epilogue geglu(float[] gated, int f) {
+            return new Epilogue(null, gated, f);
+        }
+
+        /** Strips per unit of column work: a task never splits a pair of strips. */
+        int unit() {
+            return gated == null ? 1 : 2;
+        }
+    }
+
     private final WorkerPool pool;
     /** Keeps the reads ahead alive: it changes when the sum of a block's {@link RowPacker#touch} reads is 1. */
     private int sink;
@@ -97,6 +130,8 @@ final class Gemm {
     private final ThreadLocal<MemorySegment> slices = ThreadLocal.withInitial(() -> floats(KC * COLUMNS));
     /** This thread's copy of a K slice of a large panel (see {@link #COPIED_PANEL}). */
     private final ThreadLocal<MemorySegment> locals = ThreadLocal.withInitial(() -> floats(KC * COLUMNS));
+    /** This thread's scratch for the gates of a GEGLU epilogue and their normal CDF. */
+    private final ThreadLocal<float[][]> gates = ThreadLocal.withInitial(() -> new float[2][VectorMath.CHUNK]);
 
     Gemm(WorkerPool pool) {
         this.pool = pool;
@@ -118,7 +153,7 @@ final class Gemm {
      * {@code c[co + i * ldc + j]}; either bias may be null.
      */
     synchronized void multiply(int m, int n, int k, RowPacker a, Packer b, float[] c, int co, int ldc, float[] rowBias, float[] colBias) {
-        multiply(m, n, k, a, b, c, co, ldc, n, 0, rowBias, colBias);
+        multiply(m, n, k, a, b, c, co, ldc, n, 0, rowBias, colBias, Epilogue.NONE);
     }
 
     /**
@@ -138,7 +173,19 @@ final class Gemm {
      */
     synchronized void multiply(int m, int n, int k, RowPacker a, Packer b, float[] c, int co, int ldc,
                                int span, int spanStride, float[] rowBias, float[] colBias) {
-        int threads = pool.threads();
+        multiply(m, n, k, a, b, c, co, ldc, span, spanStride, rowBias, colBias, Epilogue.NONE);
+    }
+
+    /**
+     * As above, with an epilogue on each block of rows (C laid out densely, {@code co} 0 and
+     * {@code ldc} n, in one span; n a multiple of 2 NR for GEGLU).
+     */
+    synchronized void multiply(int m, int n, int k, RowPacker a, Packer b, float[] c, int co, int ldc,
+                               int span, int spanStride, float[] rowBias, float[] colBias, Epilogue e) {
+        int threads = pool.threads(), unit = e.unit() * NR;
+        if (e != Epilogue.NONE && (co != 0 || ldc != n || span != n || e.gated != null && n % unit != 0)) {
+            throw new IllegalArgumentException("Gemm: an epilogue needs C dense with whole pairs of strips, not n " + n + ", ldc " + ldc);
+        }
         if (m <= COLUMN_ROWS && n >= 2L * threads * NR) {
             int strips = (m + MR - 1) / MR, kBlocks = (k + KC - 1) / KC;
             if (rows.length < packedSize(m, k)) rows = new float[packedSize(m, k)];
@@ -147,16 +194,16 @@ final class Gemm {
                 int k0 = t / strips * KC, s = t % strips;
                 a.rows(packed, t * MR * KC, s * MR, Math.min(MR, m - s * MR), MR, k0, Math.min(KC, k - k0), KC);
             });
-            splitColumns(new Call(m, k, a, packed, 0, c, co, ldc, span, spanStride, rowBias, colBias), n, b);
+            splitColumns(new Call(m, k, a, packed, 0, c, co, ldc, span, spanStride, rowBias, colBias, e), n, b, unit);
             return;
         }
-        Call p = new Call(m, k, a, null, 0, c, co, ldc, span, spanStride, rowBias, colBias);
+        Call p = new Call(m, k, a, null, 0, c, co, ldc, span, spanStride, rowBias, colBias, e);
         int mBlocks = (m + MC - 1) / MC, kBlocks = (k + KC - 1) / KC, tasks = (mBlocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
-        int ncMax = Math.clamp(PANEL / Math.max(1, k) / NR * NR, NR, NC);
+        int ncMax = Math.clamp(PANEL / Math.max(1, k) / unit * unit, unit, NC);
         if (panel.byteSize() < 4L * k * ncMax) panel = floats((long) k * ncMax);
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc), strips = (nc + NR - 1) / NR, j0 = jc;
-            int groups = Math.clamp((2L * pool.threads() + tasks - 1) / tasks, 1, strips);
+            int units = strips / e.unit(), groups = Math.clamp((2L * pool.threads() + tasks - 1) / tasks, 1, units);
             boolean copy = (long) k * nc >= COPIED_PANEL && nc <= COLUMNS;
             pool.run(kBlocks * strips, t -> {
                 int pc = t / strips * KC, s = t % strips, kc = Math.min(KC, k - pc);
@@ -164,7 +211,7 @@ final class Gemm {
             });
             pool.run(tasks * groups, t -> {
                 int tb = t / groups, g = t % groups, ib1 = Math.min(mBlocks, (tb + 1) * BLOCKS_PER_TASK);
-                int s0 = g * strips / groups, s1 = (g + 1) * strips / groups;
+                int s0 = g * units / groups * e.unit(), s1 = g + 1 == groups ? strips : (g + 1) * units / groups * e.unit();
                 MemorySegment slice = copy ? locals.get() : panel;
                 for (int k0 = 0; k0 < k; k0 += KC) {
                     long at = (long) k0 * ncMax;
@@ -188,7 +235,7 @@ final class Gemm {
      * {@link #packedIndex} lays it out; the columns split across the threads as above.
      */
     synchronized void multiplyPacked(int m, int n, int k, float[] a, int ao, Packer b, float[] c, int co, int ldc) {
-        splitColumns(new Call(m, k, null, a, ao, c, co, ldc, n, 0, null, null), n, b);
+        splitColumns(new Call(m, k, null, a, ao, c, co, ldc, n, 0, null, null, Epilogue.NONE), n, b, NR);
     }
 
     /** Floats of an M x K matrix packed whole as the A side. */
@@ -201,8 +248,9 @@ final class Gemm {
         return ((kk / KC * ((m + MR - 1) / MR) + i / MR) * MR + i % MR) * KC + kk % KC;
     }
 
-    private void splitColumns(Call p, int n, Packer b) {
-        int width = (int) Math.clamp((n + 4L * pool.threads() * NR - 1) / (4L * pool.threads() * NR) * NR, NR, COLUMNS);
+    /** The column tasks, each a whole number of {@code unit} columns wide. */
+    private void splitColumns(Call p, int n, Packer b, int unit) {
+        int width = (int) Math.clamp((n + 4L * pool.threads() * unit - 1) / (4L * pool.threads() * unit) * unit, unit, COLUMNS);
         pool.run((n + width - 1) / width, t -> columns(p, b, t * width, Math.min(width, n - t * width)));
     }
 
@@ -212,12 +260,12 @@ final class Gemm {
      * {@code packed[base + (ks * strips + s) * MR * KC]}) or null, to be copied a block at a time.
      */
     private record Call(int m, int k, RowPacker a, float[] packed, int base, float[] c, int co, int ldc, int span, int spanStride,
-                        float[] rowBias, int rowStep, float[] colBias, int colStep) {
+                        float[] rowBias, int rowStep, float[] colBias, int colStep, Epilogue epilogue) {
         /** A missing bias becomes {@link #NO_BIAS}, read at index 0 (step 0) for every row or column. */
         Call(int m, int k, RowPacker a, float[] packed, int base, float[] c, int co, int ldc, int span, int spanStride,
-             float[] rowBias, float[] colBias) {
+             float[] rowBias, float[] colBias, Epilogue epilogue) {
             this(m, k, a, packed, base, c, co, ldc, span, spanStride, rowBias == null ? NO_BIAS : rowBias, rowBias == null ? 0 : 1,
-                    colBias == null ? NO_BIAS : colBias, colBias == null ? 0 : 1);
+                    colBias == null ? NO_BIAS : colBias, colBias == null ? 0 : 1, epilogue);
         }
     }
 
@@ -225,7 +273,7 @@ final class Gemm {
     private void columns(Call p, Packer b, int j0, int nc) {
         MemorySegment slice = slices.get();
         int strips = (nc + NR - 1) / NR;
-        RowPacker ahead = b instanceof RowPacker r ? r : null;
+        Ahead ahead = b instanceof Ahead r ? r : null;
         int blocks = (p.m + MC - 1) / MC;
         for (int k0 = 0; k0 < p.k; k0 += KC) {
             int kc = Math.min(KC, p.k - k0);
@@ -246,7 +294,7 @@ final class Gemm {
      * slice exists (see the class comment).
      */
     private void block(Call p, int i0, int k0, MemorySegment bp, long base, int s0, int s1, int nc, int j0,
-                       RowPacker ahead, int aheadRow, int aheadRows, int aheadK0) {
+                       Ahead ahead, int aheadRow, int aheadRows, int aheadK0) {
         int kc = Math.min(KC, p.k - k0), mc = Math.min(MC, p.m - i0), mStrips = (mc + MR - 1) / MR;
         boolean first = k0 == 0;
         float[] ap = p.packed;
@@ -276,6 +324,26 @@ final class Gemm {
             }
         }
         if (touched == 1) sink++;
+        if (p.epilogue != Epilogue.NONE && k0 + KC >= p.k) finish(p, i0, mc, j0 + s0 * NR, j0 + Math.min(s1 * NR, nc));
+    }
+
+    /** The epilogue over rows {@code [i0, i0 + mc)} and columns {@code [from, to)} of C, final now. */
+    private void finish(Call p, int i0, int mc, int from, int to) {
+        float[] c = p.c, r = p.epilogue.residual, y = p.epilogue.gated;
+        for (int i = i0; i < i0 + mc; i++) {
+            int o = i * p.ldc;
+            if (r != null) {
+                int j = from;
+                for (int bound = from + (to - from) / L * L; j < bound; j += L) {
+                    FloatVector.fromArray(S, c, o + j).add(FloatVector.fromArray(S, r, o + j)).intoArray(c, o + j);
+                }
+                for (; j < to; j++) c[o + j] += r[o + j];
+            } else {
+                int f = p.epilogue.f, j = from / 2, n = Math.min(f, to / 2) - j;
+                float[][] scratch = gates.get();
+                VectorMath.gegluPairs(c, o + from, NR, y, i * f + j, n, scratch[0], scratch[1]);
+            }
+        }
     }
 
     /** A partial tile at the bottom or right border, run through a full-size scratch tile. */

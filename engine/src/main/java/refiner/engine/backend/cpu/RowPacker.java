@@ -12,7 +12,7 @@ import refiner.engine.tensor.Tensor;
  * Copies strips of a row-major [rows, K] matrix (an activation, or a weight widened on the fly):
  * row by row as the A side of a product, or transposed as the B side of x * W^T.
  */
-final class RowPacker implements Gemm.Packer {
+final class RowPacker implements Gemm.Packer, Gemm.Ahead {
     private static final int L = S.length();
     private static final ThreadLocal<float[]> STRIP = ThreadLocal.withInitial(() -> new float[Gemm.NR * Gemm.KC]);
     private static final ThreadLocal<int[]> ROW_STARTS = ThreadLocal.withInitial(() -> new int[L]);
@@ -37,8 +37,8 @@ final class RowPacker implements Gemm.Packer {
         for (int i = count; i < width; i++) Arrays.fill(dst, off + i * stride, off + i * stride + kc, 0f);
     }
 
-    /** Whether the rows are read from a mapped weight (not an array already in the heap). */
-    boolean mapped() {
+    @Override
+    public boolean mapped() {
         return t.storage() instanceof MemorySegment;
     }
 
@@ -47,7 +47,8 @@ final class RowPacker implements Gemm.Packer {
      * {@code [k0, k0 + kc)} of a mapped weight and returns their sum: issued between products, the
      * reads bring the lines a later {@link #rows} needs into the cache while the products run.
      */
-    int touch(int from, int count, int k0, int kc) {
+    @Override
+    public int touch(int from, int count, int k0, int kc) {
         MemorySegment m = (MemorySegment) t.storage();
         int bytes = t.dtype().bytes(), sum = 0;
         for (int i = 0; i < count; i++) {

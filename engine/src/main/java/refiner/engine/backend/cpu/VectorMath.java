@@ -30,7 +30,7 @@ final class VectorMath {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /** Elements per chunk of the bulk functions; a multiple of the vector length. */
-    private static final int CHUNK = 256;
+    static final int CHUNK = 256;
 
     private static final float[] P = {
         1.1283791065216064f, -0.37612318992614746f, 0.11280130594968796f, -0.02670994959771633f,
@@ -158,6 +158,28 @@ final class VectorMath {
                 FloatVector.fromArray(S, v, i).mul(FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, t, i).add(1f))).intoArray(t, i);
             }
             System.arraycopy(t, 0, y, yo + c, Math.min(CHUNK, n - c));
+        }
+    }
+
+    /**
+     * GEGLU over a product's output whose columns come in pairs of strips, w values then their w
+     * gates: y[yo + i] = value_i gelu(gate_i) for i < n, value i at c[co + i / w 2w + i % w] and
+     * its gate w further on. The same bits as {@link #gelu} of the gates then {@link #multiply}
+     * by the values. w is a multiple of the vector length that divides {@link #CHUNK}; v and t
+     * are scratch of CHUNK floats.
+     */
+    static void gegluPairs(float[] c, int co, int w, float[] y, int yo, int n, float[] v, float[] t) {
+        for (int from = 0; from < n; from += CHUNK) {
+            int m = Math.min(CHUNK, n - from), padded = (m + L - 1) / L * L;
+            for (int i = 0; i < m; i += w) System.arraycopy(c, co + (from + i) / w * 2 * w + w, v, i, Math.min(w, m - i));
+            Arrays.fill(v, m, padded, 0f);
+            phi(v, t, padded);
+            int i = 0;
+            for (int bound = m / L * L; i < bound; i += L) {
+                FloatVector value = FloatVector.fromArray(S, c, co + (from + i) / w * 2 * w + i % w);
+                value.mul(FloatVector.fromArray(S, v, i).mul(FloatVector.fromArray(S, t, i))).intoArray(y, yo + from + i);
+            }
+            for (; i < m; i++) y[yo + from + i] = c[co + (from + i) / w * 2 * w + i % w] * (v[i] * t[i]);
         }
     }
 
