@@ -64,6 +64,17 @@ public interface Backend extends AutoCloseable {
     Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding);
 
     /**
+     * residual[B, O, H', W'] + conv2d(x, w, bias, stride, padding): a residual block's last
+     * convolution added to its input. As {@code add(residual, conv2d(...))}, which a backend may
+     * fuse into the convolution's output with the same result; this default does not fuse.
+     */
+    default Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding, Tensor residual) {
+        try (Tensor y = conv2d(x, w, bias, stride, padding)) {
+            return add(residual, y);
+        }
+    }
+
+    /**
      * conv2d over x with {@code top}, {@code bottom}, {@code left} and {@code right} zero rows and
      * columns on its sides instead of a symmetric padding (the VAE encoder's downsampling pads only
      * the bottom and the right). This default pads a copy with {@link #pad2d} and convolves it; a

@@ -157,6 +157,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding, Tensor residual) {
+        long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1, outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
+        return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW, (stride == 1 ? "" : ", stride " + stride) + ", + residual",
+                () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding, in(residual)));
+    }
+
+    @Override
     public Tensor conv2dPadded(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right) {
         long outH = (x.dim(2) + top + bottom - w.dim(2)) / stride + 1, outW = (x.dim(3) + left + right - w.dim(3)) / stride + 1;
         return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW,

@@ -21,6 +21,11 @@ public final class Conv2d {
         return x.backend().conv2d(x, weight, bias, stride, padding);
     }
 
+    /** residual + {@link #forward}(x), residual of the output's shape. */
+    public Tensor forward(Tensor x, Tensor residual) {
+        return x.backend().conv2d(x, weight, bias, stride, padding, residual);
+    }
+
     /** As {@link #forward} (of stride 1) over the nearest 2x upsampling of x. */
     public Tensor forwardUpsampled(Tensor x) {
         if (stride != 1) throw new IllegalStateException("an upsampling convolution of stride " + stride);

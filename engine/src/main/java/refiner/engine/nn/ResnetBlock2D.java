@@ -45,14 +45,10 @@ public final class ResnetBlock2D {
         try (Tensor hh = h) {
             n2 = norm2.forwardSilu(hh);                         // [B, out, H, W]
         }
-        Tensor residual;
         try (n2) {
-            residual = conv2.forward(n2);                       // [B, out, H, W]
-        }
-        try (residual) {
-            if (convShortcut == null) return b.add(x, residual);
+            if (convShortcut == null) return conv2.forward(n2, x);  // [B, out, H, W]
             try (Tensor shortcut = convShortcut.forward(x)) {   // [B, out, H, W]
-                return b.add(shortcut, residual);               // [B, out, H, W]
+                return conv2.forward(n2, shortcut);             // [B, out, H, W]
             }
         }
     }

@@ -160,16 +160,28 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
-        return conv2dPadded(x, w, bias, stride, padding, padding, padding, padding);
+        return convolve(x, w, bias, stride, padding, padding, padding, padding, null);
+    }
+
+    /** The residual is added as the output is written: by Winograd's output transform, or to each block of the product's rows. */
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding, Tensor residual) {
+        HostTensors.check(this, residual, "conv2d residual");
+        return convolve(x, w, bias, stride, padding, padding, padding, padding, residual);
+    }
+
+    @Override
+    public Tensor conv2dPadded(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right) {
+        return convolve(x, w, bias, stride, top, bottom, left, right, null);
     }
 
     /**
      * Reads the borders as zeros, so an asymmetric padding needs no padded copy of x (538 MB for
      * the VAE encoder's first downsampling at 1024 px). Symmetric ones may run as Winograd's or
-     * {@link FewOutputsConv}'s; every other as products over image patches.
+     * {@link FewOutputsConv}'s; every other as products over image patches. {@code residual}
+     * (or null) is added to the output.
      */
-    @Override
-    public Tensor conv2dPadded(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right) {
+    private Tensor convolve(Tensor x, Tensor w, Tensor bias, int stride, int top, int bottom, int left, int right, Tensor residual) {
         checkConv(x, w);
         int b = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
         int o = w.dim(0), ks = w.dim(2);
@@ -180,19 +192,23 @@ public final class CpuBackend implements Backend {
         if (h + top + bottom < ks || wd + left + right < ks) throw new IllegalArgumentException("conv2d: kernel " + ks + " larger than padded input " + x);
         int oh = (h + top + bottom - ks) / stride + 1, ow = (wd + left + right - ks) / stride + 1;
         float[] bv = vector("conv2d bias", bias, o);
-        float[] xs = data(x);
+        if (residual != null && !Arrays.equals(residual.shape(), new int[] {b, o, oh, ow})) {
+            throw new IllegalArgumentException("conv2d: residual " + residual + " does not match the output [" + b + ", " + o + ", " + oh + ", " + ow + "]");
+        }
+        float[] xs = data(x), rs = residual == null ? null : data(residual);
         Tensor y = allocate(b, o, oh, ow);
         float[] ys = data(y);
         if (symmetric && FewOutputsConv.suits(ks, stride, top, o, wd)) {
             FewOutputsConv.conv(pool, xs, w, bv, ys, b, c, h, wd, o);
+            if (rs != null) Elementwise.add(pool, rs, ys, ys, ys.length);
             return y;
         }
         WinogradTiling tiling = symmetric ? Winograd.tiling(ks, stride, top, b, c, h, wd, o) : null;
         if (tiling != null) {
-            winograd.conv(xs, w, bv, ys, b, c, h, wd, o, tiling);
+            winograd.conv(xs, w, bv, rs, ys, b, c, h, wd, o, tiling);
             return y;
         }
-        im2col(xs, w, bv, ys, b, c, h, wd, o, ks, stride, top, left, oh, ow);
+        im2col(xs, w, bv, rs, ys, b, c, h, wd, o, ks, stride, top, left, oh, ow);
         return y;
     }
 
@@ -206,17 +222,18 @@ public final class CpuBackend implements Backend {
     }
 
     /** A convolution as products over image patches, {@code padY} rows above and {@code padX} columns left of x read as zeros, as all beyond it. */
-    private void im2col(float[] xs, Tensor w, float[] bv, float[] ys, int b, int c, int h, int wd, int o, int ks, int stride, int padY, int padX,
-                        int oh, int ow) {
+    private void im2col(float[] xs, Tensor w, float[] bv, float[] rs, float[] ys, int b, int c, int h, int wd, int o, int ks, int stride, int padY,
+                        int padX, int oh, int ow) {
         int p = oh * ow, kk = c * ks * ks;
         RowPacker weights = new RowPacker(w, 0, kk);
+        Gemm.Epilogue e = rs == null ? Gemm.Epilogue.NONE : Gemm.Epilogue.residual(rs);
         if (p % Gemm.NR == 0) {
             Im2colPacker patches = new Im2colPacker(xs, 0, c, h, wd, ks, stride, padY, padX, oh, ow);
-            gemm.multiply(o, b * p, kk, weights, patches, ys, 0, p, p, o * p, bv, null);
+            gemm.multiply(o, b * p, kk, weights, patches, ys, 0, p, p, o * p, bv, null, e);
         } else {
             for (int n = 0; n < b; n++) {
                 Im2colPacker patches = new Im2colPacker(xs, n * c * h * wd, c, h, wd, ks, stride, padY, padX, oh, ow);
-                gemm.multiply(o, p, kk, weights, patches, ys, n * o * p, p, bv, null);
+                gemm.multiply(o, p, kk, weights, patches, ys, n * o * p, p, p, 0, bv, null, e);
             }
         }
     }

@@ -44,6 +44,15 @@ final class Elementwise {
         });
     }
 
+    /** y[at + i] += r[at + i] for i < n: the same bits as {@link #add} of r and y. */
+    static void addInto(float[] y, float[] r, int at, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, y, at + i).add(FloatVector.fromArray(S, r, at + i)).intoArray(y, at + i);
+        }
+        for (; i < n; i++) y[at + i] += r[at + i];
+    }
+
     static void scale(WorkerPool pool, float[] x, float s, float[] y, int n) {
         pool.range(n, GRAIN, (from, to) -> {
             for (int i = from; i < to; i += L) {

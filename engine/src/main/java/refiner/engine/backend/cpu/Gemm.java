@@ -97,7 +97,7 @@ final class Gemm {
 
     /**
      * What a block does to its rows of C once its last K slice is in, while they are in cache:
-     * nothing; add {@code residual}, indexed as C; or, for a product whose columns come in
+     * nothing; add {@code residual}, an array laid out as C (spans included); or, for a product whose columns come in
      * pairs of strips (NR values, then their NR gates), write {@code gated[i * f + j]} = value
      * times GELU(gate) for the f outputs of each row, the same bits as {@link VectorMath#gelu}
      * and {@link VectorMath#multiply} over the separate halves.
@@ -177,14 +177,14 @@ final class Gemm {
     }
 
     /**
-     * As above, with an epilogue on each block of rows (C laid out densely, {@code co} 0 and
-     * {@code ldc} n, in one span; n a multiple of 2 NR for GEGLU).
+     * As above, with an epilogue on each block of rows (for GEGLU, C laid out densely: {@code co}
+     * 0, {@code ldc} n, one span, n a multiple of 2 NR).
      */
     synchronized void multiply(int m, int n, int k, RowPacker a, Packer b, float[] c, int co, int ldc,
                                int span, int spanStride, float[] rowBias, float[] colBias, Epilogue e) {
         int threads = pool.threads(), unit = e.unit() * NR;
-        if (e != Epilogue.NONE && (co != 0 || ldc != n || span != n || e.gated != null && n % unit != 0)) {
-            throw new IllegalArgumentException("Gemm: an epilogue needs C dense with whole pairs of strips, not n " + n + ", ldc " + ldc);
+        if (e.gated != null && (co != 0 || ldc != n || span != n || n % unit != 0)) {
+            throw new IllegalArgumentException("Gemm: GEGLU needs C dense with whole pairs of strips, not n " + n + ", ldc " + ldc);
         }
         if (m <= COLUMN_ROWS && n >= 2L * threads * NR) {
             int strips = (m + MR - 1) / MR, kBlocks = (k + KC - 1) / KC;
@@ -331,13 +331,13 @@ final class Gemm {
     private void finish(Call p, int i0, int mc, int from, int to) {
         float[] c = p.c, r = p.epilogue.residual, y = p.epilogue.gated;
         for (int i = i0; i < i0 + mc; i++) {
-            int o = i * p.ldc;
+            int o = p.co + i * p.ldc;
             if (r != null) {
-                int j = from;
-                for (int bound = from + (to - from) / L * L; j < bound; j += L) {
-                    FloatVector.fromArray(S, c, o + j).add(FloatVector.fromArray(S, r, o + j)).intoArray(c, o + j);
+                for (int j = from; j < to; ) {
+                    int within = j % p.span, run = Math.min(to - j, p.span - within), at = o + j / p.span * p.spanStride + within;
+                    Elementwise.addInto(c, r, at, run);
+                    j += run;
                 }
-                for (; j < to; j++) c[o + j] += r[o + j];
             } else {
                 int f = p.epilogue.f, j = from / 2, n = Math.min(f, to / 2) - j;
                 float[][] scratch = gates.get();

@@ -106,10 +106,11 @@ final class Winograd {
 
     /**
      * y[b, o, oy, ox] = bias[o] + sum over c, ky, kx of w[o, c, ky, kx] x[b, c, oy + ky - 1, ox + kx - 1],
-     * zero outside the image, by the tiling {@link #tiling} chose for it.
+     * zero outside the image, by the tiling {@link #tiling} chose for it; plus
+     * {@code residual[b, o, oy, ox]} unless that is null.
      */
-    void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t) {
-        conv(x, w, bias, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd), false);
+    void conv(float[] x, Tensor w, float[] bias, float[] residual, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t) {
+        conv(x, w, bias, residual, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd), false);
     }
 
     /**
@@ -117,12 +118,12 @@ final class Winograd {
      * transform reads each source pixel twice, so the upsampled image never exists.
      */
     void convUpsampled(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t) {
-        conv(x, w, bias, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd), true);
+        conv(x, w, bias, null, y, b, c, h, wd, o, t, chunkRows(t, c, o, wd), true);
     }
 
     /** As above, by tiling {@code t}, {@code rowsPerChunk} rows of tiles at a time (the tests choose both). */
-    synchronized void conv(float[] x, Tensor w, float[] bias, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t, int rowsPerChunk,
-                           boolean upsampled) {
+    synchronized void conv(float[] x, Tensor w, float[] bias, float[] residual, float[] y, int b, int c, int h, int wd, int o, WinogradTiling t,
+                           int rowsPerChunk, boolean upsampled) {
         int m = t.m(), positions = t.positions(), th = (h + m - 1) / m, tw = (wd + m - 1) / m, twp = paddedRow(t, wd);
         int rows = Math.min(rowsPerChunk, b * th), n = (rows * twp + NR - 1) / NR * NR, ld = n + L, filter = Gemm.packedSize(o, c);
         long chunk = chunkFloats(t, c, o, rows, wd);
@@ -144,7 +145,7 @@ final class Winograd {
             });
             for (int p = 0; p < positions; p++) gemm.multiplyPacked(o, nc, c, u, p * filter, strips(vm, p * c * n, c), vm, mBase + p * o * ld, ld);
             pool.range(o, 1, (o0, o1) -> {
-                for (int ch = o0; ch < o1; ch++) output(t, vm, mBase, y, bias, ch, o, h, wd, th, tw, twp, first, r1, ld);
+                for (int ch = o0; ch < o1; ch++) output(t, vm, mBase, y, bias, residual, ch, o, h, wd, th, tw, twp, first, r1, ld);
             });
         }
     }
@@ -214,12 +215,12 @@ final class Winograd {
     }
 
     /**
-     * y[image, ch, m ty + a, m tx + b] = bias[ch] + (A^T M A)[a, b] for the tiles of tile rows
-     * [r0, r1), within the image's bounds; M's rows are {@code ld} floats from float {@code base},
-     * position p {@code o} rows on.
+     * y[image, ch, m ty + a, m tx + b] = bias[ch] + (A^T M A)[a, b] (then + the residual at the
+     * same place, unless it is null) for the tiles of tile rows [r0, r1), within the image's
+     * bounds; M's rows are {@code ld} floats from float {@code base}, position p {@code o} rows on.
      */
-    private void output(WinogradTiling t, float[] mm, int base, float[] y, float[] bias, int ch, int o, int h, int wd, int th, int tw, int twp,
-                        int r0, int r1, int ld) {
+    private void output(WinogradTiling t, float[] mm, int base, float[] y, float[] bias, float[] residual, int ch, int o, int h, int wd, int th,
+                        int tw, int twp, int r0, int r1, int ld) {
         int m = t.m(), n = t.n(), width = m * twp, f = m * width, q = f + m * n * L, step = o * ld;
         float beta = bias == null ? 0f : bias[ch];
         float[] s = scratch(q + 2 * m * L);
@@ -235,7 +236,11 @@ final class Winograd {
                     merge(s, q, m, q + m * L, s, a * width + m * tx);
                 }
             }
-            for (int a = 0; a < m && m * ty + a < h; a++) System.arraycopy(s, a * width, y, ((image * o + ch) * h + m * ty + a) * wd, wd);
+            for (int a = 0; a < m && m * ty + a < h; a++) {
+                int at = ((image * o + ch) * h + m * ty + a) * wd;
+                System.arraycopy(s, a * width, y, at, wd);
+                if (residual != null) Elementwise.addInto(y, residual, at, wd);
+            }
         }
     }
 

@@ -160,7 +160,7 @@ class CpuOpsTest {
         Pair bs = bias ? weight(DType.F16, 1, o) : null;
         int f = upsampled ? 2 : 1;
         Tensor y = CPU.allocate(b, o, f * h, f * w);
-        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), HostTensors.array(y), b, c, f * h, f * w, o,
+        WINOGRAD.conv(HostTensors.array(x.cpu), wt.cpu, bs == null ? null : HostTensors.toArray(bs.cpu), null, HostTensors.array(y), b, c, f * h, f * w, o,
                 m == 4 ? WinogradTiling.F4 : WinogradTiling.F2, rows, upsampled);
         Tensor refBias = bs == null ? null : bs.ref;
         close(upsampled ? REF.conv2dUpsampled(x.ref, wt.ref, refBias, 1) : REF.conv2d(x.ref, wt.ref, refBias, 1, 1), y, 1e-5, "winograd");
@@ -271,6 +271,27 @@ class CpuOpsTest {
             assertArrayEquals(cpu.download(sum), cpu.download(fused), "linear + residual");
             assertArrayEquals(cpu.download(gated), cpu.download(fusedGated), "linear + GEGLU");
         }
+    }
+
+    /**
+     * A convolution with a residual is the convolution then the add, bit for bit, on each of the
+     * CPU paths: Winograd F(4x4) and F(2x2), products over a batch's patches at once and image by
+     * image, strided, and few outputs.
+     */
+    @ParameterizedTest(name = "conv2d + residual, x[{0}, {1}, {2}, {3}] -> {4} channels, kernel {5}, stride {6}")
+    @CsvSource({"1, 128, 64, 64, 128, 3, 1", "2, 128, 32, 32, 130, 3, 1", "2, 8, 8, 8, 16, 3, 1", "2, 5, 7, 9, 40, 3, 1",
+                "3, 6, 9, 11, 33, 1, 1", "2, 7, 10, 12, 20, 3, 2", "2, 9, 6, 20, 3, 3, 1"})
+    void convolutionWithResidual(int b, int c, int h, int w, int o, int k, int stride) {
+        int oh = (h + 2 * (k / 2) - k) / stride + 1, ow = (w + 2 * (k / 2) - k) / stride + 1;
+        Pair x = act(1, b, c, h, w), wt = weight(DType.F16, 1 / Math.sqrt(k * k * c), o, c, k, k), bs = weight(DType.F16, 0.5, o);
+        Pair r = act(1, b, o, oh, ow);
+        try (Tensor y = CPU.conv2d(x.cpu, wt.cpu, bs.cpu, stride, k / 2);
+             Tensor sum = CPU.add(r.cpu, y);
+             Tensor fused = CPU.conv2d(x.cpu, wt.cpu, bs.cpu, stride, k / 2, r.cpu)) {
+            assertArrayEquals(CPU.download(sum), CPU.download(fused));
+        }
+        x.assertUnchanged();
+        r.assertUnchanged();
     }
 
     @Test
