@@ -97,10 +97,10 @@ final class Gemm {
 
     /**
      * What a block does to its rows of C once its last K slice is in, while they are in cache:
-     * nothing; add {@code residual}, an array laid out as C (spans included); or, for a product whose columns come in
-     * pairs of strips (NR values, then their NR gates), write {@code gated[i * f + j]} = value
-     * times GELU(gate) for the f outputs of each row, the same bits as {@link VectorMath#gelu}
-     * and {@link VectorMath#multiply} over the separate halves.
+     * nothing; add {@code residual}, an array laid out as C (spans included); or, for a product
+     * whose columns come in pairs of strips (NR values, then their NR gates), write
+     * {@code gated[i * f + j]} = value times GELU(gate) for the f outputs of each row, the same
+     * bits as {@link VectorMath#gelu} and {@link VectorMath#multiply} over the separate halves.
      */
     record Epilogue(float[] residual, float[] gated, int f) {
         static final Epilogue NONE = new Epilogue(null, null, 0);
@@ -291,7 +291,8 @@ final class Gemm {
      * {@code bp}, for columns {@code j0 + s * NR} on); a block's A strips serve every B strip
      * while in L1. Between B strips it reads ahead rows {@code [aheadRow, aheadRow + aheadRows)}
      * of {@code ahead} over the K slice from {@code aheadK0}, where that weight is mapped and the
-     * slice exists (see the class comment).
+     * slice exists (see the class comment). After the last K slice it runs the call's epilogue
+     * over the block's rows and strips.
      */
     private void block(Call p, int i0, int k0, MemorySegment bp, long base, int s0, int s1, int nc, int j0,
                        Ahead ahead, int aheadRow, int aheadRows, int aheadK0) {
