@@ -105,9 +105,9 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
         int k = checkLinear("linear", x, w), n = w.dim(0);
+        float[] b = vector("linear bias", bias, n);
         Tensor y = allocate(rows(x, n));
-        gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, null,
-                vector("linear bias", bias, n));
+        gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, null, b);
         return y;
     }
 
@@ -117,9 +117,10 @@ public final class CpuBackend implements Backend {
         int k = checkLinear("linear", x, w), n = w.dim(0);
         HostTensors.check(this, residual, "linear residual");
         if (!Arrays.equals(residual.shape(), rows(x, n))) throw new IllegalArgumentException("linear: residual " + residual + " does not match x " + x + " and w " + w);
+        float[] b = vector("linear bias", bias, n);
         Tensor y = allocate(rows(x, n));
-        gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null,
-                vector("linear bias", bias, n), Gemm.Epilogue.residual(data(residual)));
+        gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null, b,
+                Gemm.Epilogue.residual(data(residual)));
         return y;
     }
 
