@@ -151,16 +151,18 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
-        long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1, outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
-        return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW, stride == 1 ? "" : ", stride " + stride,
-                () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
+        return timedConv(x, w, stride, padding, "", () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding));
     }
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding, Tensor residual) {
+        return timedConv(x, w, stride, padding, ", + residual", () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding, in(residual)));
+    }
+
+    /** A convolution of x with symmetric padding, listed with its stride (other than 1) and {@code fused}. */
+    private Tensor timedConv(Tensor x, Tensor w, int stride, int padding, String fused, Supplier<Tensor> call) {
         long outH = (x.dim(2) + 2L * padding - w.dim(2)) / stride + 1, outW = (x.dim(3) + 2L * padding - w.dim(3)) / stride + 1;
-        return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW, (stride == 1 ? "" : ", stride " + stride) + ", + residual",
-                () -> delegate.conv2d(in(x), in(w), in(bias), stride, padding, in(residual)));
+        return timedConv(w, x.dim(0), x.dim(2), x.dim(3), outH, outW, (stride == 1 ? "" : ", stride " + stride) + fused, call);
     }
 
     @Override
