@@ -46,7 +46,7 @@ public final class ResnetBlock2D {
             n2 = norm2.forwardSilu(hh);                         // [B, out, H, W]
         }
         try (n2) {
-            if (convShortcut == null) return conv2.forward(n2, x);  // [B, out, H, W]
+            if (convShortcut == null) return conv2.forward(n2, x); // [B, out, H, W]
             try (Tensor shortcut = convShortcut.forward(x)) {   // [B, out, H, W]
                 return conv2.forward(n2, shortcut);             // [B, out, H, W]
             }
