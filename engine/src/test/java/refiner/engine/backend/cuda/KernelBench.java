@@ -23,8 +23,8 @@ import refiner.loader.safetensors.TensorInfo;
  * ({@code copy_f32x4}). On a device with the sm_90a kernels each product is timed on every kernel
  * generation side by side: WMMA, then wgmma with every thread copying and multiplying (v2),
  * wgmma warp-specialised on 128 x 256 tiles (v4), and warp-specialised "ping-pong" on 128 x 128
- * tiles (v5). Timing with CUDA events around each launch, after warm-up; the median of
- * the repetitions is reported. Prints a table last. Exit status 2 when no device is usable.
+ * tiles (v5). Timing with CUDA events around the repetitions run back to back, queued behind a
+ * kernel that holds the stream, after warm-up; their mean is reported. Prints a table last. Exit status 2 when no device is usable.
  * Run: {@code java -cp ... refiner.engine.backend.cuda.KernelBench [repetitions]}.
  */
 public final class KernelBench {
@@ -64,26 +64,33 @@ public final class KernelBench {
         }
     }
 
-    /** Median milliseconds of {@code op} over the repetitions, after three warm-up runs. */
+    /**
+     * Mean milliseconds of {@code op} over the repetitions run back to back, after three warm-up
+     * runs. The repetitions are queued behind {@code hold}, a kernel that keeps the stream busy
+     * until the host has queued them all, so the events time the kernels alone and not the host's
+     * launch latency between them; the hold is lengthened and the timing repeated when the host
+     * took longer to queue than the hold lasted.
+     */
     private double time(Runnable op) {
         for (int i = 0; i < 3; i++) op.run();
         CUevent start = new CUevent(), end = new CUevent();
         JCudaDriver.cuEventCreate(start, 0);
         JCudaDriver.cuEventCreate(end, 0);
-        double[] ms = new double[reps];
         float[] t = new float[1];
-        for (int i = 0; i < reps; i++) {
+        for (long holdNs = 5_000_000; ; holdNs *= 4) {
+            cuda.kernels().launch("peak", "hold", 1, 1, 1, 1, 1, new Kernels.Args().l(holdNs));
+            long queueing = System.nanoTime();
             JCudaDriver.cuEventRecord(start, cuda.stream());
-            op.run();
+            for (int i = 0; i < reps; i++) op.run();
             JCudaDriver.cuEventRecord(end, cuda.stream());
+            queueing = System.nanoTime() - queueing;
             JCudaDriver.cuEventSynchronize(end);
-            JCudaDriver.cuEventElapsedTime(t, start, end);
-            ms[i] = t[0];
+            if (queueing < holdNs / 2 || holdNs > 1_000_000_000) break;
         }
+        JCudaDriver.cuEventElapsedTime(t, start, end);
         JCudaDriver.cuEventDestroy(start);
         JCudaDriver.cuEventDestroy(end);
-        Arrays.sort(ms);
-        return ms[reps / 2];
+        return t[0] / reps;
     }
 
     private void ceilings() {
@@ -256,7 +263,7 @@ public final class KernelBench {
 
     private void print() {
         System.out.println();
-        System.out.println("Kernel timings (median of " + reps + ", CUDA events); % = of the measured " + peakName + " peak for products,");
+        System.out.println("Kernel timings (mean of " + reps + " back to back, CUDA events); % = of the measured " + peakName + " peak for products,");
         System.out.println("of the measured copy bandwidth otherwise; for the unfused bound, its time over the fused kernel's.");
         System.out.println(String.format(Locale.ROOT, "%-26s %-28s %9s %9s %9s %7s", "op", "shape", "ms", "TFLOP/s", "GB/s", "%"));
         rows.forEach(System.out::println);
