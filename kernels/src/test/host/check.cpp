@@ -284,11 +284,14 @@ static void attention(int B, int H, int Lq, int Lk, int D, bool causal) {
                               std::to_string(Lk) + " D" + std::to_string(D) + (causal ? " causal" : "");
     report(name + shape, e, y.f(), tol<T>());
     if constexpr (std::is_same_v<T, half>) {
-        if (D == 64) {  // the mma.sync kernel, 64 queries per block of 4 warps
-            Buf<T> y2(e.size());
+        if (D == 64) {  // the mma.sync kernels, 64 and 128 queries per block of 4 warps
+            Buf<T> y2(e.size()), y3(e.size());
             launch({(unsigned)(Lq + 63) / 64, (unsigned)(B * H)}, {128},
                    [&] { attn64_mma_f16(bq.p(), bk.p(), bv.p(), y2.p(), H, Lq, Lk, causal, (float)scale); });
             report("attn64_mma_f16" + shape, e, y2.f(), tol<T>());
+            launch({(unsigned)(Lq + 127) / 128, (unsigned)(B * H)}, {128},
+                   [&] { attn64x2_mma_f16(bq.p(), bk.p(), bv.p(), y3.p(), H, Lq, Lk, causal, (float)scale); });
+            report("attn64x2_mma_f16" + shape, e, y3.f(), tol<T>());
         }
     }
 }
@@ -445,6 +448,8 @@ int main() {
     attention<half>(1, 2, 100, 77, 64, false);
     attention<half>(1, 1, 130, 130, 64, true);
     attention<half>(2, 1, 65, 200, 64, false);
+    attention<half>(1, 2, 300, 77, 64, false);
+    attention<half>(1, 1, 260, 260, 64, true);
     attention<half>(1, 1, 40, 40, 128, false);
     attention<float>(1, 1, 19, 19, 512, false);
     attention<float>(1, 2, 17, 5, 40, false);

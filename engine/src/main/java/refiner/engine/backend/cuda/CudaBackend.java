@@ -313,12 +313,14 @@ public final class CudaBackend implements Backend {
         /**
          * The rule of {@link #AUTO} on a device of {@code sms} multiprocessors: v2, except where its
          * 128 x 128 tiles need a second block on some SMs while the 128 x 256 tiles of v4 fit in one
-         * round and the reduction is long (the 3x3 convolutions of 1536 channels at 32 x 32,
-         * measured 10 % faster on v4; every other UNet shape measured faster on v2).
+         * round and the reduction is long: the 3x3 convolutions of 1536 channels at 32 x 32 (K =
+         * 13824; v4 10 % faster on an H200, 31 % on an H100) and the feed-forward output of 1536
+         * channels over 2048 rows (K = 6144; 14 % faster on an H100). Every other UNet shape
+         * measured faster on v2; v5 won none by more than the timing's spread.
          */
         static Tiling auto(long rows, int n, int k, int sms) {
             long tiles = ceilL(rows, 128);
-            boolean v4 = tiles * ceil(n, 128) > sms && tiles * ceil(n, 256) <= sms && k >= 8192;
+            boolean v4 = tiles * ceil(n, 128) > sms && tiles * ceil(n, 256) <= sms && k >= 6144;
             return v4 ? SPECIALISED_256 : SHARED_128;
         }
     }
@@ -523,7 +525,7 @@ public final class CudaBackend implements Backend {
         float scale = (float) (1.0 / Math.sqrt(d));
         Tensor y = allocate(q.shape());
         if (precision == Precision.F16 && d == 64) {
-            kernels.launch("attention_mma", "attn64_mma_f16", ceil(lq, 64), b * heads, 1, 128, 1,
+            kernels.launch("attention_mma", "attn64x2_mma_f16", ceil(lq, 128), b * heads, 1, 128, 1,
                     new Kernels.Args().ptr(pq).ptr(pk).ptr(pv).ptr(out(y)).i(heads).i(lq).i(lk).i(causal ? 1 : 0).f(scale));
         } else {
             kernels.launch("attention", "attn_generic_" + precision.suffix(), ceil(lq, 8), b * heads, 1, 128, 1,

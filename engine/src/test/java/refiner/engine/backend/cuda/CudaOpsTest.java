@@ -226,7 +226,7 @@ class CudaOpsTest {
         "F16, 2, 77, 77, 2, 32, true", "F16, 1, 100, 77, 4, 64, false", "F16, 2, 130, 130, 3, 64, true",
         "F16, 1, 64, 64, 1, 64, false", "F16, 1, 300, 300, 1, 128, false", "F16, 1, 257, 257, 1, 512, false",
         "F16, 1, 17, 5, 2, 40, false", "F16, 1, 1024, 1024, 2, 64, false", "F16, 2, 77, 77, 20, 64, true",
-        "F16, 1, 300, 1000, 2, 64, false",
+        "F16, 1, 300, 1000, 2, 64, false", "F16, 1, 260, 260, 2, 64, true",
         "F32, 2, 77, 77, 2, 32, true", "F32, 1, 300, 300, 1, 128, false", "F32, 1, 257, 257, 1, 512, false",
         "F32, 1, 100, 77, 4, 64, false"})
     void attention(Precision p, int b, int lq, int lk, int heads, int d, boolean causal) {
