@@ -14,11 +14,9 @@
 //       one block of 8 warps; 7-13 % faster on the UNet's shapes (H200, side by side).
 //   v3  masks only in the tiles that reach past Lk or the causal diagonal; the max runs on raw
 //       scores and the scale goes into exp2's argument by one fma.
-//   v4  `attn64x2`: 128 queries per block of 4 warps, two 16-row tiles a warp, so each K and V
-//       fragment that ldmatrix reads from shared memory feeds two mma.sync instead of one. At one
-//       row tile, a 64-key tile costs a warp 32 ldmatrix.x4 (16 KB through shared memory) for 64
-//       mma.sync: about 128 cycles of the SM's 128 bytes a cycle against about 100 of its
-//       tensor cores, so the reads, not the products, set the pace.
+//       Tried after v3 and not kept: two 16-row tiles a warp (128 queries a block, 250 registers),
+//       so that each K and V fragment read by ldmatrix feeds two mma.sync. H100: 3 % faster on
+//       2x12 heads of 4096 x 4096, 9-13 % slower on the UNet's other attention shapes.
 #include "common.cuh"
 
 namespace fa {
@@ -62,14 +60,11 @@ __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
     return *reinterpret_cast<const uint32_t*>(&h);
 }
 
-// One block: WARPS warps of MT x 16 query rows each (BQ = 16 WARPS MT queries) over every key
-// tile of one (batch, head). Each K and V fragment read from shared memory serves the warp's MT
-// row tiles.
-template <int WARPS, int MT>
+template <int WARPS>
 __device__ __forceinline__ void attn64(const half* __restrict__ q, const half* __restrict__ k, const half* __restrict__ v,
                                        half* __restrict__ o, int H, int Lq, int Lk, int causal, float scale) {
     using namespace fa;
-    constexpr int THREADS = 32 * WARPS, BQ = 16 * WARPS * MT;
+    constexpr int THREADS = 32 * WARPS, BQ = 16 * WARPS;
     __shared__ __align__(128) half Ks[2][TILE];
     __shared__ __align__(128) half Vs[2][TILE];
 
@@ -82,25 +77,19 @@ __device__ __forceinline__ void attn64(const half* __restrict__ q, const half* _
     const half* vb = v + (size_t)b * Lk * ldr + h * D;
     half* ob = o + (size_t)b * Lq * ldr + h * D;
 
-    // This lane's rows r0[t] and r0[t] + 8 of row tile t, and its column pair c0, c0 + 1 within
-    // each 8-wide tile.
-    int r0[MT];
-#pragma unroll
-    for (int t = 0; t < MT; t++) r0[t] = q0 + (warp * MT + t) * 16 + (lane >> 2);
-    const int c0 = 2 * (lane & 3);
+    // This lane's rows r0 and r0 + 8, and its column pair c0, c0 + 1 within each 8-wide tile.
+    const int r0 = q0 + warp * 16 + (lane >> 2), c0 = 2 * (lane & 3);
 
-    // Q as A fragments, 4 chunks of 16 dims a row tile.
-    uint32_t qa[MT][4][4];
+    // Q as A fragments, 4 chunks of 16 dims.
+    uint32_t qa[4][4];
     auto ldq = [&](int r, int c) -> uint32_t { return r < Lq ? *reinterpret_cast<const uint32_t*>(qb + (size_t)r * ldr + c) : 0u; };
 #pragma unroll
-    for (int t = 0; t < MT; t++)
-#pragma unroll
-        for (int kc = 0; kc < 4; kc++) {
-            qa[t][kc][0] = ldq(r0[t], kc * 16 + c0);
-            qa[t][kc][1] = ldq(r0[t] + 8, kc * 16 + c0);
-            qa[t][kc][2] = ldq(r0[t], kc * 16 + c0 + 8);
-            qa[t][kc][3] = ldq(r0[t] + 8, kc * 16 + c0 + 8);
-        }
+    for (int kc = 0; kc < 4; kc++) {
+        qa[kc][0] = ldq(r0, kc * 16 + c0);
+        qa[kc][1] = ldq(r0 + 8, kc * 16 + c0);
+        qa[kc][2] = ldq(r0, kc * 16 + c0 + 8);
+        qa[kc][3] = ldq(r0 + 8, kc * 16 + c0 + 8);
+    }
 
     auto load = [&](int t, int s) {
         const int k0 = t * BK;
@@ -114,25 +103,21 @@ __device__ __forceinline__ void attn64(const half* __restrict__ q, const half* _
         cp_async_commit();
     };
 
-    float acc[MT][8][4];
+    float acc[8][4];
 #pragma unroll
-    for (int t = 0; t < MT; t++)
+    for (int j = 0; j < 8; j++)
 #pragma unroll
-        for (int j = 0; j < 8; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) acc[t][j][e] = 0.0f;
-    float m[MT][2], l[MT][2];
-#pragma unroll
-    for (int t = 0; t < MT; t++) m[t][0] = m[t][1] = -INFINITY, l[t][0] = l[t][1] = 0.0f;
+        for (int e = 0; e < 4; e++) acc[j][e] = 0.0f;
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
     const float sl2 = scale * 1.4426950408889634f;  // raw score -> base-2 exponent
     const int kend = causal ? min(Lk, q0 + BQ) : Lk;
     const int tiles = (kend + BK - 1) / BK;
 
     load(0, 0);
-    for (int kt = 0; kt < tiles; kt++) {
-        const int s = kt & 1;
-        if (kt + 1 < tiles) {
-            load(kt + 1, s ^ 1);
+    for (int t = 0; t < tiles; t++) {
+        const int s = t & 1;
+        if (t + 1 < tiles) {
+            load(t + 1, s ^ 1);
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
@@ -141,89 +126,70 @@ __device__ __forceinline__ void attn64(const half* __restrict__ q, const half* _
         const half* ks = Ks[s];
         const half* vs = Vs[s];
 
-        // S[16 x 64] = Q K^T for each row tile: sc[t][j] is key tile j (8 keys).
-        float sc[MT][8][4];
+        // S[16 x 64] = Q K^T: sc[j] is key tile j (8 keys).
+        float sc[8][4];
 #pragma unroll
         for (int j = 0; j < 8; j++) {
 #pragma unroll
-            for (int t = 0; t < MT; t++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) sc[t][j][e] = 0.0f;
+            for (int e = 0; e < 4; e++) sc[j][e] = 0.0f;
 #pragma unroll
             for (int kh = 0; kh < 2; kh++) {  // 32 dims per ldmatrix.x4
                 uint32_t bf[4];
                 ldsm4<false>(bf, ks + (j * 8 + (lane & 7)) * LD + kh * 32 + (lane >> 3) * 8);
-#pragma unroll
-                for (int t = 0; t < MT; t++) {
-                    mma16816(sc[t][j], qa[t][2 * kh], bf[0], bf[1]);
-                    mma16816(sc[t][j], qa[t][2 * kh + 1], bf[2], bf[3]);
-                }
+                mma16816(sc[j], qa[2 * kh], bf[0], bf[1]);
+                mma16816(sc[j], qa[2 * kh + 1], bf[2], bf[3]);
             }
         }
 
         // Online softmax on raw scores (the scale folded into exp2's argument): mask where the tile
         // reaches past Lk or the causal diagonal, new running maxima, rescale what came before.
-        const int kbase = kt * BK;
+        const int kbase = t * BK;
         if (kbase + BK > Lk || (causal && kbase + BK - 1 > q0)) {
-#pragma unroll
-            for (int t = 0; t < MT; t++)
-#pragma unroll
-                for (int j = 0; j < 8; j++)
-#pragma unroll
-                    for (int e = 0; e < 4; e++) {
-                        const int key = kbase + j * 8 + c0 + (e & 1), row = r0[t] + (e >> 1) * 8;
-                        if (key >= Lk || (causal && key > row)) sc[t][j][e] = -INFINITY;
-                    }
-        }
-#pragma unroll
-        for (int t = 0; t < MT; t++) {
-            float mx[2] = {m[t][0], m[t][1]};
-#pragma unroll
-            for (int j = 0; j < 8; j++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) mx[e >> 1] = fmaxf(mx[e >> 1], sc[t][j][e]);
-            float corr[2], ms[2];
-#pragma unroll
-            for (int i = 0; i < 2; i++) {
-                mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 1));
-                mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 2));
-                corr[i] = exp2f((m[t][i] - mx[i]) * sl2);  // key 0 is never masked, so mx is finite
-                m[t][i] = mx[i];
-                ms[i] = mx[i] * sl2;
-                l[t][i] *= corr[i];
-            }
 #pragma unroll
             for (int j = 0; j < 8; j++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
-                    const float p = exp2f(fmaf(sc[t][j][e], sl2, -ms[e >> 1]));
-                    sc[t][j][e] = p;
-                    l[t][e >> 1] += p;
-                    acc[t][j][e] *= corr[e >> 1];
+                    const int key = kbase + j * 8 + c0 + (e & 1), row = r0 + (e >> 1) * 8;
+                    if (key >= Lk || (causal && key > row)) sc[j][e] = -INFINITY;
                 }
         }
+        float mx[2] = {m[0], m[1]};
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) mx[e >> 1] = fmaxf(mx[e >> 1], sc[j][e]);
+        float corr[2], ms[2];
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 1));
+            mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 2));
+            corr[i] = exp2f((m[i] - mx[i]) * sl2);  // key 0 is never masked, so mx is finite
+            m[i] = mx[i];
+            ms[i] = mx[i] * sl2;
+            l[i] *= corr[i];
+        }
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const float p = exp2f(fmaf(sc[j][e], sl2, -ms[e >> 1]));
+                sc[j][e] = p;
+                l[e >> 1] += p;
+                acc[j][e] *= corr[e >> 1];
+            }
 
-        // O[16 x 64] += P V for each row tile, 16 keys at a time; P's A fragment is two adjacent
-        // key tiles of S.
+        // O[16 x 64] += P V, 16 keys at a time; P's A fragment is two adjacent key tiles of S.
 #pragma unroll
         for (int kc = 0; kc < 4; kc++) {
-            uint32_t pa[MT][4];
-#pragma unroll
-            for (int t = 0; t < MT; t++) {
-                pa[t][0] = pack_half2(sc[t][2 * kc][0], sc[t][2 * kc][1]);
-                pa[t][1] = pack_half2(sc[t][2 * kc][2], sc[t][2 * kc][3]);
-                pa[t][2] = pack_half2(sc[t][2 * kc + 1][0], sc[t][2 * kc + 1][1]);
-                pa[t][3] = pack_half2(sc[t][2 * kc + 1][2], sc[t][2 * kc + 1][3]);
-            }
+            const uint32_t pa[4] = {pack_half2(sc[2 * kc][0], sc[2 * kc][1]), pack_half2(sc[2 * kc][2], sc[2 * kc][3]),
+                                    pack_half2(sc[2 * kc + 1][0], sc[2 * kc + 1][1]),
+                                    pack_half2(sc[2 * kc + 1][2], sc[2 * kc + 1][3])};
 #pragma unroll
             for (int dp = 0; dp < 4; dp++) {  // 16 dims per ldmatrix.x4.trans
                 uint32_t bf[4];
                 ldsm4<true>(bf, vs + (kc * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + dp * 16 + (lane >> 4) * 8);
-#pragma unroll
-                for (int t = 0; t < MT; t++) {
-                    mma16816(acc[t][2 * dp], pa[t], bf[0], bf[1]);
-                    mma16816(acc[t][2 * dp + 1], pa[t], bf[2], bf[3]);
-                }
+                mma16816(acc[2 * dp], pa, bf[0], bf[1]);
+                mma16816(acc[2 * dp + 1], pa, bf[2], bf[3]);
             }
         }
         __syncthreads();  // this stage is refilled next
@@ -231,32 +197,22 @@ __device__ __forceinline__ void attn64(const half* __restrict__ q, const half* _
 
     // Row sums over the 4 lanes of a row, then O / l.
 #pragma unroll
-    for (int t = 0; t < MT; t++) {
+    for (int i = 0; i < 2; i++) {
+        l[i] += __shfl_xor_sync(0xffffffffu, l[i], 1);
+        l[i] += __shfl_xor_sync(0xffffffffu, l[i], 2);
+        l[i] = 1.0f / l[i];
+    }
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-            l[t][i] += __shfl_xor_sync(0xffffffffu, l[t][i], 1);
-            l[t][i] += __shfl_xor_sync(0xffffffffu, l[t][i], 2);
-            l[t][i] = 1.0f / l[t][i];
-        }
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-            const int d = j * 8 + c0, r = r0[t];
-            if (r < Lq) *reinterpret_cast<half2*>(ob + (size_t)r * ldr + d) = __floats2half2_rn(acc[t][j][0] * l[t][0], acc[t][j][1] * l[t][0]);
-            if (r + 8 < Lq)
-                *reinterpret_cast<half2*>(ob + (size_t)(r + 8) * ldr + d) =
-                    __floats2half2_rn(acc[t][j][2] * l[t][1], acc[t][j][3] * l[t][1]);
-        }
+    for (int j = 0; j < 8; j++) {
+        const int d = j * 8 + c0;
+        if (r0 < Lq) *reinterpret_cast<half2*>(ob + (size_t)r0 * ldr + d) = __floats2half2_rn(acc[j][0] * l[0], acc[j][1] * l[0]);
+        if (r0 + 8 < Lq)
+            *reinterpret_cast<half2*>(ob + (size_t)(r0 + 8) * ldr + d) = __floats2half2_rn(acc[j][2] * l[1], acc[j][3] * l[1]);
     }
 }
 
 extern "C" __global__ void __launch_bounds__(128)
 attn64_mma_f16(const half* __restrict__ q, const half* __restrict__ k, const half* __restrict__ v, half* __restrict__ o,
                int H, int Lq, int Lk, int causal, float scale) {
-    attn64<4, 1>(q, k, v, o, H, Lq, Lk, causal, scale);
-}
-
-extern "C" __global__ void __launch_bounds__(128)
-attn64x2_mma_f16(const half* __restrict__ q, const half* __restrict__ k, const half* __restrict__ v, half* __restrict__ o,
-                 int H, int Lq, int Lk, int causal, float scale) {
-    attn64<4, 2>(q, k, v, o, H, Lq, Lk, causal, scale);
+    attn64<4>(q, k, v, o, H, Lq, Lk, causal, scale);
 }

@@ -525,7 +525,7 @@ public final class CudaBackend implements Backend {
         float scale = (float) (1.0 / Math.sqrt(d));
         Tensor y = allocate(q.shape());
         if (precision == Precision.F16 && d == 64) {
-            kernels.launch("attention_mma", "attn64x2_mma_f16", ceil(lq, 128), b * heads, 1, 128, 1,
+            kernels.launch("attention_mma", "attn64_mma_f16", ceil(lq, 64), b * heads, 1, 128, 1,
                     new Kernels.Args().ptr(pq).ptr(pk).ptr(pv).ptr(out(y)).i(heads).i(lq).i(lk).i(causal ? 1 : 0).f(scale));
         } else {
             kernels.launch("attention", "attn_generic_" + precision.suffix(), ceil(lq, 8), b * heads, 1, 128, 1,

@@ -26,7 +26,7 @@ class KernelResourcesTest {
         {"conv", "conv2d_f16", "conv2d_f32", "conv2d_nhwc_f16", "conv2d_nhwc_f32"},
         {"norm", "group_stats_f16", "group_stats_f32", "group_apply_f16", "group_apply_f32", "layer_norm_f16", "layer_norm_f32", "layer_norm_rows_f16", "layer_norm_rows_f32"},
         {"attention", "attn_generic_f16", "attn_generic_f32"},
-        {"attention_mma", "attn64_mma_f16", "attn64x2_mma_f16"},
+        {"attention_mma", "attn64_mma_f16"},
         {"activation", "act_f16", "act_f32", "geglu_f16", "geglu_f32", "add_f16", "add_f32", "add_channels_f16",
             "add_channels_f32", "scale_f16", "scale_f32"},
         {"layout", "concat_f16", "concat_f32", "slice_f16", "slice_f32", "transpose_f16", "transpose_f32",
