@@ -60,9 +60,14 @@ bench=${PIPESTATUS[0]}
 echo "== the dense layer 8192x768 * 6144x768^T on each sm_90a tiling, under Nsight Compute where it runs"
 ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
 if [ -n "$ncu" ]; then
-  timeout 120 "$ncu" --clock-control none -k regex:wgmma --section SpeedOfLight --section ComputeWorkloadAnalysis \
+  timeout 120 "$ncu" --clock-control none -k regex:"wgmma|attn64" --section SpeedOfLight --section ComputeWorkloadAnalysis \
     --section WarpStateStats --section Occupancy "${java[@]}" -cp "$cp" refiner.engine.backend.cuda.ProductProfile 8192 768 6144 \
-    | grep -E "ProductProfile|^  [a-z_0-9]+wgmma|Duration|Throughput|Executed Ipc|Issue Slots|Stall|Warp Cycles Per|Achieved Occupancy|==ERROR=="
+    | grep -E "ProductProfile|^  [a-z_0-9]*(wgmma|attn64)|Duration|Throughput|Executed Ipc|Issue Slots|Stall|Warp Cycles Per|Achieved Occupancy|==ERROR=="
+  echo "== stall reasons (cycles per issued instruction) and pipes of the products and the attention"
+  timeout 150 "$ncu" --clock-control none -k regex:"wgmma|attn64" \
+    --metrics regex:^smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio$,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_xu.avg.pct_of_peak_sustained_active,l1tex__data_pipe_lsu_wavefronts_mem_shared.avg.pct_of_peak_sustained_elapsed \
+    "${java[@]}" -cp "$cp" refiner.engine.backend.cuda.ProductProfile 8192 768 6144 \
+    | awk '/ProductProfile|Context|==ERROR==/ { print; next } /stalled|pipe/ && $NF + 0 >= 0.1 { print }'
 else
   echo "no ncu on this machine"
 fi

@@ -216,3 +216,9 @@ attn64_mma_f16(const half* __restrict__ q, const half* __restrict__ k, const hal
                int H, int Lq, int Lk, int causal, float scale) {
     attn64<4>(q, k, v, o, H, Lq, Lk, causal, scale);
 }
+
+extern "C" __global__ void __launch_bounds__(128, 4)
+attn64_mma_f16_o4(const half* __restrict__ q, const half* __restrict__ k, const half* __restrict__ v, half* __restrict__ o,
+                  int H, int Lq, int Lk, int causal, float scale) {
+    attn64<4>(q, k, v, o, H, Lq, Lk, causal, scale);
+}

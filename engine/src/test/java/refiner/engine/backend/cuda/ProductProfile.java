@@ -40,6 +40,15 @@ public final class ProductProfile {
                     System.out.println("ProductProfile: " + m + "x" + k + " * " + n + "x" + k + "^T on " + t);
                 }
             }
+            try (Tensor q = cuda.upload(TestWeights.random(rnd, 2 * 4096 * 768, 1.0), 2, 4096, 768)) {
+                cuda.attention(q, q, q, 12, false).close();
+                Tensor y = cuda.allocate(q.shape());
+                cuda.kernels().launch("attention_mma", "attn64_mma_f16_o4", 64, 24, 1, 128, 1, new Kernels.Args().ptr(KernelBench.ptr(q))
+                        .ptr(KernelBench.ptr(q)).ptr(KernelBench.ptr(q)).ptr(KernelBench.ptr(y)).i(12).i(4096).i(4096).i(0).f(0.125f));
+                y.close();
+                cuda.synchronize();
+                System.out.println("ProductProfile: attention 2x12 heads 4096 x 4096, v3 and 4 blocks/SM");
+            }
         }
     }
 }
