@@ -201,6 +201,13 @@ public final class KernelBench {
                                 .ptr(ptr(q)).ptr(ptr(k)).ptr(ptr(v)).ptr(ptr(y)).i(h).i(lq).i(lk).i(0).f((float) (1 / Math.sqrt(d))));
                         return y;
                     });
+            row("attention d64 (v3, exp2f)", bsz + "x" + h + " heads, " + lq + " x " + lk, 4.0 * bsz * h * lq * lk * d,
+                    2.0 * ((double) bsz * lq * h * d * 2 + (double) bsz * lk * h * d * 2), () -> {
+                        Tensor y = cuda.allocate(q.shape());
+                        cuda.kernels().launch("attention_mma", "attn64_mma_f16_v3", (lq + 63) / 64, bsz * h, 1, 128, 1, new Kernels.Args()
+                                .ptr(ptr(q)).ptr(ptr(k)).ptr(ptr(v)).ptr(ptr(y)).i(h).i(lq).i(lk).i(0).f((float) (1 / Math.sqrt(d))));
+                        return y;
+                    });
             q.close();
             k.close();
             v.close();
