@@ -5,9 +5,9 @@
 #   scripts/device-check.sh [bench-repetitions]
 # Prints nvidia-smi, runs every test tagged "gpu" with the JUnit console launcher (kernel-by-kernel
 # checks against the reference loops, CUDA golden cases), then times each kernel on UNet shapes
-# against the card's measured ceilings, profiles one dense layer on each sm_90a tiling under
-# Nsight Compute where the machine runs it (its figures stay in the log only; a failure there
-# fails nothing), times full-size UNet steps on synthetic weights (also with every product on each
+# against the card's measured ceilings, profiles one dense layer on each sm_90a tiling and one
+# self-attention under Nsight Compute where the machine runs it (throughputs, then stall reasons
+# and pipe use; its figures stay in the log only; a failure there fails nothing), times full-size UNet steps on synthetic weights (also with every product on each
 # tiling, and one step profiled by op), refines examples/shapes.png with the demo model on CUDA
 # through the command line, benchmarks the whole pipeline at 1024 px on a synthetic full-size
 # refiner written there (`refiner synth`, about 6 GB), and prints the kernel table, the step
@@ -57,7 +57,7 @@ echo "== kernel benchmark"
 timeout 150 "${java[@]}" -cp "$cp" refiner.engine.backend.cuda.KernelBench "$reps" | tee "$out/bench.txt"
 bench=${PIPESTATUS[0]}
 
-echo "== the dense layer 8192x768 * 6144x768^T on each sm_90a tiling, under Nsight Compute where it runs"
+echo "== the dense layer 8192x768 * 6144x768^T on each sm_90a tiling and a self-attention of 4096 tokens, under Nsight Compute where it runs"
 ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
 if [ -n "$ncu" ]; then
   timeout 120 "$ncu" --clock-control none -k regex:"wgmma|attn64" --section SpeedOfLight --section ComputeWorkloadAnalysis \

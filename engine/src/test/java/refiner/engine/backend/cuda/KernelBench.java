@@ -128,10 +128,6 @@ public final class KernelBench {
         rows.add(String.format(Locale.ROOT, "%-26s %-28s %9s %9s %9.0f %7s", "peak copy", "2 x 1 GiB", "", "", peakBytes / 1e9, "100%"));
     }
 
-    static jcuda.driver.CUdeviceptr ptr(Tensor t) {
-        return ((DeviceMemory) t.storage()).ptr();
-    }
-
     private Tensor act(int... shape) {
         return cuda.upload(TestWeights.random(rnd, (int) Tensor.numel(shape), 1.0), shape);
     }
@@ -194,20 +190,6 @@ public final class KernelBench {
             double ms = row("attention d64", bsz + "x" + h + " heads, " + lq + " x " + lk, 4.0 * bsz * h * lq * lk * d,
                     2.0 * ((double) bsz * lq * h * d * 2 + (double) bsz * lk * h * d * 2), () -> cuda.attention(q, k, v, h, false));
             if (lq == 4096 && lk == 4096) fusedSelf4096 = ms;
-            row("attention d64 (4 blocks/SM)", bsz + "x" + h + " heads, " + lq + " x " + lk, 4.0 * bsz * h * lq * lk * d,
-                    2.0 * ((double) bsz * lq * h * d * 2 + (double) bsz * lk * h * d * 2), () -> {
-                        Tensor y = cuda.allocate(q.shape());
-                        cuda.kernels().launch("attention_mma", "attn64_mma_f16_o4", (lq + 63) / 64, bsz * h, 1, 128, 1, new Kernels.Args()
-                                .ptr(ptr(q)).ptr(ptr(k)).ptr(ptr(v)).ptr(ptr(y)).i(h).i(lq).i(lk).i(0).f((float) (1 / Math.sqrt(d))));
-                        return y;
-                    });
-            row("attention d64 (v3, exp2f)", bsz + "x" + h + " heads, " + lq + " x " + lk, 4.0 * bsz * h * lq * lk * d,
-                    2.0 * ((double) bsz * lq * h * d * 2 + (double) bsz * lk * h * d * 2), () -> {
-                        Tensor y = cuda.allocate(q.shape());
-                        cuda.kernels().launch("attention_mma", "attn64_mma_f16_v3", (lq + 63) / 64, bsz * h, 1, 128, 1, new Kernels.Args()
-                                .ptr(ptr(q)).ptr(ptr(k)).ptr(ptr(v)).ptr(ptr(y)).i(h).i(lq).i(lk).i(0).f((float) (1 / Math.sqrt(d))));
-                        return y;
-                    });
             q.close();
             k.close();
             v.close();
