@@ -12,8 +12,8 @@ if (( major < 12 )); then
 fi
 mkdir -p "$out"
 # Twice: with cp.async copies landing at the wait (late), then at once (early).
-g++ -std=c++20 -O2 -pthread -I"$here/src/test/host" -o "$out/check" "$here/src/test/host/check.cpp" &
-g++ -std=c++20 -O2 -pthread -DREFINER_EMU_EAGER_COPIES -I"$here/src/test/host" -o "$out/check-eager" "$here/src/test/host/check.cpp" &
+g++ -std=c++20 -O2 -pthread -Wno-psabi -I"$here/src/test/host" -o "$out/check" "$here/src/test/host/check.cpp" &
+g++ -std=c++20 -O2 -pthread -Wno-psabi -DREFINER_EMU_EAGER_COPIES -I"$here/src/test/host" -o "$out/check-eager" "$here/src/test/host/check.cpp" &
 wait %1 && wait %2
 echo "[kernels] host check, copies landing at the wait:"
 "$out/check"

@@ -84,17 +84,24 @@ static void linear(int M, int K, int N, bool bias) {
             Buf<T> br(r);
             std::vector<double> er(e.size());
             for (size_t i = 0; i < e.size(); i++) er[i] = e[i] + r[i];
-            using Kernel = void (*)(const half*, const half*, const half*, const half*, half*, int, int, int);
+            // v4 and v5 read x and w through tensor maps: boxes of 64 columns by 128 rows of x and
+            // by the tile's columns (256, 128) of w.
+            using Kernel = std::function<void(const half*, half*)>;
+            TensorMap mx, mw256, mw128;
+            emu_tensor_map_2d(&mx, bx.p(), K, M, 64, 128);
+            emu_tensor_map_2d(&mw256, bw.p(), K, N, 64, 256);
+            emu_tensor_map_2d(&mw128, bw.p(), K, N, 64, 128);
             const struct { const char* name; dim3e grid; unsigned threads; Kernel kernel; } ks[] = {
-                {"linear_wgmma", {(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, 256, linear_wgmma},
-                {"linear_wgmma_ws256", {3}, 384, linear_wgmma_ws256},
-                {"linear_wgmma_pp128", {3}, 384, linear_wgmma_pp128},
+                {"linear_wgmma", {(unsigned)(N + 127) / 128, (unsigned)(M + 127) / 128}, 256,
+                 [&](const half* r, half* y) { linear_wgmma(bx.p(), bw.p(), pb, r, y, M, N, K); }},
+                {"linear_wgmma_ws256", {3}, 384, [&](const half* r, half* y) { linear_wgmma_ws256(bx.p(), bw.p(), pb, r, y, M, N, K, mx, mw256); }},
+                {"linear_wgmma_pp128", {3}, 384, [&](const half* r, half* y) { linear_wgmma_pp128(bx.p(), bw.p(), pb, r, y, M, N, K, mx, mw128); }},
             };
             for (const auto& k : ks) {
                 Buf<T> y2((size_t)M * N), y3((size_t)M * N);
-                launch(k.grid, {k.threads}, [&] { k.kernel(bx.p(), bw.p(), pb, nullptr, y2.p(), M, N, K); });
+                launch(k.grid, {k.threads}, [&] { k.kernel(nullptr, y2.p()); });
                 report(k.name + shape, e, y2.f(), tol<T>());
-                launch(k.grid, {k.threads}, [&] { k.kernel(bx.p(), bw.p(), pb, br.p(), y3.p(), M, N, K); });
+                launch(k.grid, {k.threads}, [&] { k.kernel(br.p(), y3.p()); });
                 report(std::string(k.name) + " + residual" + shape, er, y3.f(), tol<T>());
             }
         }

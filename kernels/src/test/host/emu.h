@@ -8,8 +8,9 @@
 // lanes' registers through the warp and rebuild the PTX fragment layouts. wgmma (sm_90a) products
 // are queued per thread and computed at wgmma.wait_group from shared memory as it is then, each
 // thread its own accumulators, reading operands through the 128-byte swizzle of their
-// descriptors. mbarriers count arrivals and flip their phase under one lock; a thread's cp.async
-// copies tracked by an mbarrier land just before its arrival. It cannot show races that depend
+// descriptors. mbarriers count arrivals and expected copy bytes and flip their phase under one
+// lock; a thread's cp.async copies tracked by an mbarrier land just before its arrival; a tensor
+// memory accelerator copy lands at once and counts its bytes. It cannot show races that depend
 // on real timing, nor speed.
 #pragma once
 #include <barrier>
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -33,6 +35,7 @@
 #define __launch_bounds__(...)
 #define __shared__ static
 #define __align__(n) __attribute__((aligned(n)))
+#define __grid_constant__
 
 struct dim3e { unsigned x = 1, y = 1, z = 1; };
 inline thread_local dim3e threadIdx, blockIdx;
@@ -193,22 +196,34 @@ inline void cp_async_wait() {
 }
 
 // ---- mbarrier (sm_90): one table of barriers, keyed by address, under one lock ------------------
-struct EmuBar { int count, pending; uint32_t phase; };
+struct EmuBar { int count, pending; uint32_t phase; long long tx; };
 inline std::mutex g_bar_lock;
 inline std::condition_variable g_bar_cv;
 inline std::unordered_map<const void*, EmuBar> g_bars;
 inline void emu_mbar_init(uint64_t* bar, int count) {
     std::lock_guard<std::mutex> l(g_bar_lock);
-    g_bars[bar] = {count, count, 0};
+    g_bars[bar] = {count, count, 0, 0};
 }
-inline void emu_mbar_arrive(uint64_t* bar) {
-    std::lock_guard<std::mutex> l(g_bar_lock);
-    EmuBar& b = g_bars.at(bar);
-    if (--b.pending == 0) {
+// A phase completes once its arrivals are in and its expected copy bytes have landed.
+inline void emu_mbar_settle(EmuBar& b) {
+    if (b.pending == 0 && b.tx == 0) {
         b.phase++;
         b.pending = b.count;
         g_bar_cv.notify_all();
     }
+}
+inline void emu_mbar_arrive(uint64_t* bar) {
+    std::lock_guard<std::mutex> l(g_bar_lock);
+    EmuBar& b = g_bars.at(bar);
+    --b.pending;
+    emu_mbar_settle(b);
+}
+inline void emu_mbar_expect_tx(uint64_t* bar, uint32_t bytes) {
+    std::lock_guard<std::mutex> l(g_bar_lock);
+    EmuBar& b = g_bars.at(bar);
+    b.tx += bytes;
+    --b.pending;
+    emu_mbar_settle(b);
 }
 inline void emu_mbar_wait(uint64_t* bar, uint32_t parity) {
     std::unique_lock<std::mutex> l(g_bar_lock);
@@ -226,6 +241,32 @@ inline void emu_cp_async_mbar_arrive(uint64_t* bar) {
 // them all. It is the shared window's address 0, 1024-byte aligned as a real window's start is.
 alignas(1024) inline unsigned char smem_dyn[232448];
 inline uint32_t __cvta_generic_to_shared(const void* p) { return (uint32_t)(static_cast<const unsigned char*>(p) - smem_dyn); }
+
+// ---- tensor memory accelerator (sm_90): the emulation's own tile descriptor, in the 128 bytes of a
+// kernel's TensorMap parameter; a copy lands at once, through the 128-byte swizzle of the shared
+// address bits, zeros outside the matrix, then counts its bytes on the mbarrier.
+struct EmuTensorMap { const unsigned char* base; uint64_t cols, rows, row_bytes; uint32_t box_cols, box_rows; };
+inline void emu_tensor_map_2d(void* map, const void* base, uint64_t cols, uint64_t rows, uint32_t box_cols, uint32_t box_rows) {
+    static_assert(sizeof(EmuTensorMap) <= 128);
+    *static_cast<EmuTensorMap*>(map) = {static_cast<const unsigned char*>(base), cols, rows, cols * 2, box_cols, box_rows};
+}
+inline void emu_tma_load_2d(void* dst, const void* map, int x, int y, uint64_t* bar) {
+    const EmuTensorMap& m = *static_cast<const EmuTensorMap*>(map);
+    const uint32_t start = (uint32_t)(static_cast<unsigned char*>(dst) - smem_dyn);
+    if (start % 1024 != 0) throw std::runtime_error("tma: destination not 1024-byte aligned");
+    for (uint32_t r = 0; r < m.box_rows; r++)
+        for (uint32_t c = 0; c < m.box_cols / 8; c++) {
+            uint32_t addr = start + r * 128 + c * 16;
+            addr ^= ((addr >> 7) & 7) << 4;
+            const uint64_t row = (uint64_t)y + r, col = (uint64_t)x + 8 * c;
+            if (row < m.rows && col < m.cols) std::memcpy(smem_dyn + addr, m.base + row * m.row_bytes + col * 2, 16);
+            else std::memset(smem_dyn + addr, 0, 16);
+        }
+    std::lock_guard<std::mutex> l(g_bar_lock);
+    EmuBar& b = g_bars.at(bar);
+    b.tx -= (long long)m.box_rows * m.box_cols * 2;
+    emu_mbar_settle(b);
+}
 
 struct WgmmaOp { float* d; uint64_t a, b; int n; };
 inline thread_local std::vector<WgmmaOp> t_wg_open;

@@ -63,6 +63,11 @@
 //       the epilogue writes value * gelu(gate) and the [M, 2F] projection never reaches memory.
 //       H100: the product with its residual 0.036 ms against 0.041 for product and add; with
 //       GEGLU 0.178 against 0.264 for product and gating.
+//   v7  The dense layers of v4 and v5 copy their stages by the tensor memory accelerator: one
+//       thread issues each stage as two 2D boxes (cp.async.bulk.tensor, the descriptors encoded
+//       by the driver and passed by value), the stage's "full" mbarrier counting their bytes, in
+//       place of 128 threads issuing 16-byte cp.async, which filled the load-store queue while the
+//       products waited. The convolutions keep the cp.async loaders.
 #include "../gemm_core.cuh"
 #include "wgmma.cuh"
 
@@ -285,7 +290,8 @@ __device__ __forceinline__ void wg_gemm(const half* __restrict__ A, const half* 
 // each product warpgroup whole tiles, the block's even tiles to warpgroup 1 and odd ones to 2.
 template <int MODE, bool PINGPONG>
 __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* __restrict__ Bw, const half* __restrict__ bias,
-                                        const half* __restrict__ residual, half* __restrict__ out, int M, int N, int K, ConvGeom g) {
+                                        const half* __restrict__ residual, half* __restrict__ out, int M, int N, int K, ConvGeom g,
+                                        const TensorMap* tmA = nullptr, const TensorMap* tmB = nullptr) {
     using namespace wg;
     constexpr int BN = PINGPONG ? 128 : 256, STAGES = PINGPONG ? 6 : 4, STAGE_BYTES = Tile<BN>::STAGE_BYTES;
     constexpr int HALVES = PINGPONG ? 2 : 1;  // 64-row halves of a tile that one warpgroup multiplies
@@ -299,7 +305,7 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
     const int ntn = (N + BN - 1) / BN, tiles = ntn * ((M + BM - 1) / BM), ktiles = (K + BK - 1) / BK;
     if (tid == 0) {
         for (int s = 0; s < STAGES; s++) {
-            mbar_init(&full[s], 128);                   // one arrival per loader, as its copies land
+            mbar_init(&full[s], MODE == LINEAR ? 1 : 128);  // LINEAR: the copying thread's; CONV: each loader's
             mbar_init(&empty[s], PINGPONG ? 128 : 256);  // one per thread of the warpgroups that read it
         }
         mbar_init(&turn[0], 128);
@@ -311,6 +317,21 @@ __device__ __forceinline__ void ws_gemm(const half* __restrict__ A, const half* 
     // (i ktiles + kt)-th use of the stages: stage (use % STAGES), round (use / STAGES).
     if (wgi == 0) {  // loaders
         setmaxnreg_dec<PINGPONG ? 72 : 136>();
+        if (MODE == LINEAR) {  // one thread copies each stage: two boxes by the tensor memory accelerator
+            if (tid == 0) {
+                int use = 0;
+                for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
+                    for (int kt = 0; kt < ktiles; kt++, use++) {
+                        const int s = use % STAGES;
+                        mbar_wait(&empty[s], ((use / STAGES) & 1) ^ 1);
+                        mbar_expect_tx(&full[s], STAGE_BYTES);
+                        tma_load_2d(smem + s * STAGE_BYTES, tmA, kt * BK, (t / ntn) * BM, &full[s]);
+                        tma_load_2d(smem + s * STAGE_BYTES + A_BYTES, tmB, kt * BK, (t % ntn) * BN, &full[s]);
+                    }
+                }
+            }
+            return;
+        }
         Loader<MODE, 128> ld_{A, Bw, M, N, K, g, tid};
         int use = 0;
         for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
@@ -436,10 +457,13 @@ conv2d_wgmma(const half* __restrict__ x, const half* __restrict__ w, const half*
 }
 
 // v4 and v5: 384 threads, at most one block per SM, any grid size; the convolutions as conv2d_wgmma.
+// The dense layers also take x and w as tensor-map descriptors: x in boxes of 64 columns by 128
+// rows, w in boxes of 64 columns by the tile's 256 (v4) or 128 (v5) rows.
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
 linear_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias,
-                   const half* __restrict__ residual, half* __restrict__ y, int M, int N, int K) {
-    ws_gemm<LINEAR, false>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+                   const half* __restrict__ residual, half* __restrict__ y, int M, int N, int K,
+                   const __grid_constant__ TensorMap tmx, const __grid_constant__ TensorMap tmw) {
+    ws_gemm<LINEAR, false>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1}, &tmx, &tmw);
 }
 
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
@@ -450,8 +474,9 @@ conv2d_wgmma_ws256(const half* __restrict__ x, const half* __restrict__ w, const
 
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)
 linear_wgmma_pp128(const half* __restrict__ x, const half* __restrict__ w, const half* __restrict__ bias,
-                   const half* __restrict__ residual, half* __restrict__ y, int M, int N, int K) {
-    ws_gemm<LINEAR, true>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1});
+                   const half* __restrict__ residual, half* __restrict__ y, int M, int N, int K,
+                   const __grid_constant__ TensorMap tmx, const __grid_constant__ TensorMap tmw) {
+    ws_gemm<LINEAR, true>(x, w, bias, residual, y, M, N, K, ConvGeom{0, 0, 0, 1, 1, 0, 1, 1}, &tmx, &tmw);
 }
 
 extern "C" __global__ void __launch_bounds__(wg::WS_THREADS, 1)

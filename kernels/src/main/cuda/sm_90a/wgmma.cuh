@@ -1,7 +1,8 @@
 // wgmma.cuh: Hopper warpgroup matrix instructions (sm_90a) for the tensor-core products:
 // shared-memory descriptors for operands in the 128-byte swizzled layout, the m64n128k16 and
 // m64n256k16 products with fp16 operands and fp32 accumulators, mbarriers, and the register
-// hand-over between warpgroups of warp-specialised kernels.
+// hand-over between warpgroups of warp-specialised kernels, and the tensor memory accelerator's 2D
+// copies into that layout.
 //
 // Layout of an operand tile in shared memory: rows of 64 halfs (128 bytes, K contiguous), the
 // 16-byte chunk c of row r stored at chunk (c ^ (r % 8)) of that row, tiles aligned to 1024 bytes.
@@ -22,6 +23,13 @@ __device__ __forceinline__ uint64_t wgmma_desc(uint32_t addr) {
     return d;
 }
 
+// A 2D tile descriptor for the tensor memory accelerator, as the driver encodes it
+// (cuTensorMapEncodeTiled: fp16, row-major, boxes of 64 columns, the 128-byte swizzle above, zeros
+// outside the matrix); kernels take it by value as a __grid_constant__ parameter.
+struct __align__(64) TensorMap {
+    uint64_t opaque[16];
+};
+
 #ifdef REFINER_HOST_EMULATION
 // The host emulation (kernels/src/test/host/emu.h) queues the products and computes them at the wait.
 inline void wgmma_fence() {}
@@ -37,6 +45,8 @@ inline void mbar_arrive(uint64_t* bar) { emu_mbar_arrive(bar); }
 inline void mbar_wait(uint64_t* bar, uint32_t parity) { emu_mbar_wait(bar, parity); }
 inline void cp_async_mbar_arrive(uint64_t* bar) { emu_cp_async_mbar_arrive(bar); }
 inline void cp_async_wait_all() { cp_async_wait<0>(); }
+inline void mbar_expect_tx(uint64_t* bar, uint32_t bytes) { emu_mbar_expect_tx(bar, bytes); }
+inline void tma_load_2d(void* dst, const TensorMap* map, int x, int y, uint64_t* bar) { emu_tma_load_2d(dst, map, x, y, bar); }
 template <int R>
 inline void setmaxnreg_inc() {}
 template <int R>
@@ -80,6 +90,20 @@ __device__ __forceinline__ void cp_async_mbar_arrive(uint64_t* bar) {
     asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(smem_addr(bar)) : "memory");
 }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
+// One arrival on `bar` that also expects `bytes` more of asynchronous copies in this phase: the
+// phase completes once every arrival is in and those bytes have landed.
+__device__ __forceinline__ void mbar_expect_tx(uint64_t* bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(bytes) : "memory");
+}
+// The box of `map` at element column x, row y, copied by the tensor memory accelerator to `dst`
+// (1024-byte aligned), its bytes counted on `bar`'s transaction count as they land.
+__device__ __forceinline__ void tma_load_2d(void* dst, const TensorMap* map, int x, int y, uint64_t* bar) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
+            smem_addr(dst)),
+        "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(smem_addr(bar))
+        : "memory");
+}
 
 // Moves registers between warpgroups: a warpgroup gives up registers (dec) that others take (inc).
 template <int R>

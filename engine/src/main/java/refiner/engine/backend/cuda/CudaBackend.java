@@ -337,15 +337,17 @@ public final class CudaBackend implements Backend {
 
     /**
      * Launches an sm_90a product of {@code rows} x {@code n} over a reduction of {@code k}, kernel
-     * {@code family + tiling suffix}: v2 as a grid of tiles, v4 as one block per SM at most, looping
-     * over the tiles.
+     * {@code family + tiling suffix}: v2 as a grid of tiles, v4 and v5 as one block per SM at most,
+     * looping over the tiles. A dense layer's operands {@code x [rows, k]} and {@code w [n, k]}
+     * also go to v4 and v5 as tensor maps (null for a convolution).
      */
-    private void launchWgmma(String family, long rows, int n, int k, Kernels.Args args) {
+    private void launchWgmma(String family, long rows, int n, int k, Kernels.Args args, CUdeviceptr x, CUdeviceptr w) {
         Tiling t = tiling(rows, n, k);
         int tilesN = ceil(n, t.columns), tilesM = (int) ceilL(rows, 128);
         if (t == Tiling.SHARED_128) {
             kernels.launch("gemm_wgmma", family, tilesN, tilesM, 1, t.threads, 1, WGMMA_SHARED_BYTES, args);
         } else {
+            if (x != null) args.bytes(TensorMaps.fp16Rows(x, k, rows, 128)).bytes(TensorMaps.fp16Rows(w, k, n, t.columns));
             int blocks = (int) Math.min((long) tilesN * tilesM, multiprocessors);
             kernels.launch("gemm_wgmma", family + t.suffix, blocks, 1, 1, t.threads, 1, WGMMA_WS_SHARED_BYTES, args);
         }
@@ -431,7 +433,7 @@ public final class CudaBackend implements Backend {
         }
         Tensor y = allocate(shape);
         if (wgmmaDense(k, n)) {
-            launchWgmma("linear_wgmma", m, n, k, new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(pr).ptr(out(y)).i((int) m).i(n).i(k));
+            launchWgmma("linear_wgmma", m, n, k, new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(pr).ptr(out(y)).i((int) m).i(n).i(k), px, pw);
         } else {
             kernels.launch("gemm", "linear_" + precision.suffix(), ceil(n, 128), (int) ceilL(m, 128), 1, 256, 1,
                     new Kernels.Args().ptr(px).ptr(pw).ptr(pb).ptr(out(y)).i((int) m).i(n).i(k));
@@ -460,7 +462,7 @@ public final class CudaBackend implements Backend {
                 transpose(px, out(xt), b, c, h * wd);
                 Kernels.Args args = new Kernels.Args().ptr(out(xt)).ptr(out(wt)).ptr(pb).ptr(out(y)).i(b).i(c).i(h).i(wd).i(o).i(ks).i(stride)
                         .i(padding).i(oh).i(ow);
-                if (wgmma) launchWgmma(channelsLast, (long) b * oh * ow, o, c * ks * ks, args);
+                if (wgmma) launchWgmma(channelsLast, (long) b * oh * ow, o, c * ks * ks, args, null, null);
                 else kernels.launch("conv", channelsLast, ceil(o, 128), (int) ceilL((long) b * oh * ow, 128), 1, 256, 1, args);
             } finally {
                 release(wt, w);

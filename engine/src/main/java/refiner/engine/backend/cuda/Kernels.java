@@ -106,6 +106,12 @@ final class Kernels {
             return this;
         }
 
+        /** A parameter passed by value as its bytes (a tensor map's 128). */
+        Args bytes(byte[] v) {
+            list.add(Pointer.to(v));
+            return this;
+        }
+
         Pointer pointer() {
             return Pointer.to(list.toArray(new Pointer[0]));
         }
