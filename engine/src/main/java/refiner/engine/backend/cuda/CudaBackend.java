@@ -292,7 +292,7 @@ public final class CudaBackend implements Backend {
 
     /** The sm_90a product kernels (gemm_wgmma.cu). */
     public enum Tiling {
-        /** The rule of {@link #auto(long, int, int, int)} (the default). */
+        /** The rule of {@link #auto(long, int, int, boolean, int)} (the default). */
         AUTO("", 128, 256),
         /** v2: every thread copies and multiplies, one 128 x 128 tile a block, two blocks an SM. */
         SHARED_128("", 128, 256),
@@ -311,17 +311,24 @@ public final class CudaBackend implements Backend {
         }
 
         /**
-         * The rule of {@link #AUTO} on a device of {@code sms} multiprocessors: v2, except where its
-         * 128 x 128 tiles need a second block on some SMs while the 128 x 256 tiles of v4 fit in one
-         * round and the reduction is long: the 3x3 convolutions of 1536 channels at 32 x 32 (K =
-         * 13824; v4 10 % faster on an H200, 31 % on an H100) and the feed-forward output of 1536
-         * channels over 2048 rows (K = 6144; 14 % faster on an H100). Every other UNet shape
-         * measured faster on v2; v5 won none by more than the timing's spread.
+         * The rule of {@link #AUTO} on a device of {@code sms} multiprocessors, for a dense layer
+         * ({@code dense}) or a convolution, from the UNet's shapes at 1024 px on an H100 (runs 15-19
+         * of docs/perf.md):
+         * <ul>
+         * <li>v4 where v2's 128 x 128 tiles need a second block on some SMs while v4's 128 x 256
+         * tiles fit in one round, over a reduction of 6144 or more: the 3x3 convolutions of 1536
+         * channels at 32 x 32 (K = 13824; 31 % faster than v2) and the feed-forward output of 1536
+         * channels over 2048 rows (K = 6144; 30 % faster with the tensor memory accelerator);</li>
+         * <li>v5 for the other dense layers over a reduction of 3072 or more, whose stages its
+         * tensor memory accelerator copies (the feed-forward output of 768 channels over 8192 rows,
+         * K = 3072: 13 % faster than v2);</li>
+         * <li>v2 elsewhere: the reductions of 768 and 1536 and the convolutions up to K = 6912.</li>
+         * </ul>
          */
-        static Tiling auto(long rows, int n, int k, int sms) {
+        static Tiling auto(long rows, int n, int k, boolean dense, int sms) {
             long tiles = ceilL(rows, 128);
-            boolean v4 = tiles * ceil(n, 128) > sms && tiles * ceil(n, 256) <= sms && k >= 6144;
-            return v4 ? SPECIALISED_256 : SHARED_128;
+            if (tiles * ceil(n, 128) > sms && tiles * ceil(n, 256) <= sms && k >= 6144) return SPECIALISED_256;
+            return dense && k >= 3072 ? PINGPONG_128 : SHARED_128;
         }
     }
 
@@ -331,8 +338,8 @@ public final class CudaBackend implements Backend {
     }
 
     /** The kernels an sm_90a product of {@code rows} x {@code n} over a reduction of {@code k} runs on. */
-    private Tiling tiling(long rows, int n, int k) {
-        return tiling != Tiling.AUTO ? tiling : Tiling.auto(rows, n, k, multiprocessors);
+    private Tiling tiling(long rows, int n, int k, boolean dense) {
+        return tiling != Tiling.AUTO ? tiling : Tiling.auto(rows, n, k, dense, multiprocessors);
     }
 
     /**
@@ -342,7 +349,7 @@ public final class CudaBackend implements Backend {
      * also go to v4 and v5 as tensor maps (null for a convolution).
      */
     private void launchWgmma(String family, long rows, int n, int k, Kernels.Args args, CUdeviceptr x, CUdeviceptr w) {
-        Tiling t = tiling(rows, n, k);
+        Tiling t = tiling(rows, n, k, x != null);
         int tilesN = ceil(n, t.columns), tilesM = (int) ceilL(rows, 128);
         if (t == Tiling.SHARED_128) {
             kernels.launch("gemm_wgmma", family, tilesN, tilesM, 1, t.threads, 1, WGMMA_SHARED_BYTES, args);
