@@ -159,11 +159,15 @@ public final class KernelBench {
             generations(() -> row("linear" + generation(), shape, flops, bytes, () -> cuda.linear(x, w, b)));
             x.close();
         }
-        // An attention's output projection added back to the stream: the residual read in the epilogue.
-        try (Tensor x = act(8192, 768); Tensor r = act(8192, 768)) {
-            Tensor w = weight(1 / Math.sqrt(768), 768, 768), b = weight(0.1, 768);
-            double flops = 2.0 * 8192 * 768 * 768, bytes = 2.0 * (3.0 * 8192 * 768 + 768.0 * 768);
-            generations(() -> row("linear + residual" + generation(), "8192x768 * 768x768^T", flops, bytes, () -> cuda.linear(x, w, b, r)));
+        // An attention's and a feed-forward's output projections added back to the stream: the
+        // residual read in the epilogue.
+        for (int k : new int[] {768, 3072}) {
+            try (Tensor x = act(8192, k); Tensor r = act(8192, 768)) {
+                Tensor w = weight(1 / Math.sqrt(k), 768, k), b = weight(0.1, 768);
+                double flops = 2.0 * 8192 * 768 * k, bytes = 2.0 * (8192.0 * k + 2.0 * 8192 * 768 + 768.0 * k);
+                generations(() -> row("linear + residual" + generation(), "8192x" + k + " * 768x" + k + "^T", flops, bytes,
+                        () -> cuda.linear(x, w, b, r)));
+            }
         }
         // A feed-forward projection and its gating in one kernel, against the "linear" row of the
         // same product plus the "geglu" row below.
