@@ -312,7 +312,7 @@ public final class CudaBackend implements Backend {
 
         /**
          * The rule of {@link #AUTO} on a device of {@code sms} multiprocessors, for a dense layer
-         * ({@code dense}) or a convolution, from the UNet's shapes at 1024 px on an H100 (runs 15-19
+         * ({@code dense}) or a convolution, from the UNet's shapes at 1024 px on an H100 (runs 15-20
          * of docs/perf.md):
          * <ul>
          * <li>v4 where v2's 128 x 128 tiles need a second block on some SMs while v4's 128 x 256

@@ -7,7 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The sm_90a kernels the products of a full-size UNet step at 1024 px run on, on a 132-SM card,
- * as measured (docs/perf.md, runs 12-19): dense layers, then the 3x3 convolutions as products of
+ * as measured (docs/perf.md, runs 12-20): dense layers, then the 3x3 convolutions as products of
  * pixels x output channels over 9 C.
  */
 class TilingTest {
