@@ -104,23 +104,26 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
-        int k = checkLinear("linear", x, w), n = w.dim(0);
-        float[] b = vector("linear bias", bias, n);
-        Tensor y = allocate(rows(x, n));
-        gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, null, b);
-        return y;
+        return product(x, w, bias, null);
     }
 
     /** The residual is added to each block of rows of the product as its last K slice ends. */
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Tensor residual) {
-        int k = checkLinear("linear", x, w), n = w.dim(0);
         HostTensors.check(this, residual, "linear residual");
-        if (!Arrays.equals(residual.shape(), rows(x, n))) throw new IllegalArgumentException("linear: residual " + residual + " does not match x " + x + " and w " + w);
+        return product(x, w, bias, residual);
+    }
+
+    /** x W^T + bias, plus {@code residual} unless it is null. */
+    private Tensor product(Tensor x, Tensor w, Tensor bias, Tensor residual) {
+        int k = checkLinear("linear", x, w), n = w.dim(0);
+        if (residual != null && !Arrays.equals(residual.shape(), rows(x, n))) {
+            throw new IllegalArgumentException("linear: residual " + residual + " does not match x " + x + " and w " + w);
+        }
         float[] b = vector("linear bias", bias, n);
         Tensor y = allocate(rows(x, n));
         gemm.multiply((int) (x.numel() / k), n, k, new RowPacker(x, 0, k), new RowPacker(w, 0, k), data(y), 0, n, n, 0, null, b,
-                Gemm.Epilogue.residual(data(residual)));
+                Gemm.Epilogue.residual(residual == null ? null : data(residual)));
         return y;
     }
 
@@ -227,7 +230,7 @@ public final class CpuBackend implements Backend {
                         int padX, int oh, int ow) {
         int p = oh * ow, kk = c * ks * ks;
         RowPacker weights = new RowPacker(w, 0, kk);
-        Gemm.Epilogue e = rs == null ? Gemm.Epilogue.NONE : Gemm.Epilogue.residual(rs);
+        Gemm.Epilogue e = Gemm.Epilogue.residual(rs);
         if (p % Gemm.NR == 0) {
             Im2colPacker patches = new Im2colPacker(xs, 0, c, h, wd, ks, stride, padY, padX, oh, ow);
             gemm.multiply(o, b * p, kk, weights, patches, ys, 0, p, p, o * p, bv, null, e);

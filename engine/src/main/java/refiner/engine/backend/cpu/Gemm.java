@@ -105,8 +105,9 @@ final class Gemm {
     record Epilogue(float[] residual, float[] gated, int f) {
         static final Epilogue NONE = new Epilogue(null, null, 0);
 
+        /** Adds {@code r}; nothing when it is null. */
         static Epilogue residual(float[] r) {
-            return new Epilogue(r, null, 0);
+            return r == null ? NONE : new Epilogue(r, null, 0);
         }
 
         static Epilogue geglu(float[] gated, int f) {
